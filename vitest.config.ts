@@ -1,0 +1,36 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Test-only secrets: fixed values so failures are reproducible. Never used outside tests.
+const TEST_KEY = "dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="; // base64("test-key-encryption-key-32-bytes")
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            HEVY_API_BASE_URL: "https://hevy.test",
+            PUBLIC_BASE_URL: "https://vitaltrends.test",
+            KEY_ENCRYPTION_KEY: TEST_KEY,
+            ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
+          },
+          // Tests drive the queue consumer explicitly (createMessageBatch) so every run is
+          // deterministic; nothing is consumed behind a test's back.
+          queueConsumers: {},
+        },
+      }),
+    ],
+    test: {
+      include: ["test/**/*.test.ts"],
+      setupFiles: ["./test/setup.ts"],
+      reporters: ["default", "json"],
+      outputFile: { json: "test-results/vitest.json" },
+      testTimeout: 20_000,
+    },
+  };
+});
