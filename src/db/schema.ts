@@ -1,0 +1,172 @@
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+// Every instant is stored as integer milliseconds since the epoch (UTC): compact,
+// index-friendly and free of string-format ambiguity. API responses format them as ISO 8601.
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  timezone: text("timezone").notNull().default("UTC"),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** SHA-256 hex of the whole token string; the token itself is never stored. */
+    tokenDigest: text("token_digest").notNull().unique(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("api_tokens_user_idx").on(t.userId)],
+);
+
+export const hevyConnections = sqliteTable("hevy_connections", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  status: text("status", { enum: ["active", "needs_reconnect"] }).notNull(),
+  hevyUserId: text("hevy_user_id").notNull(),
+  hevyUserName: text("hevy_user_name").notNull(),
+  /** AES-256-GCM envelope (src/lib/crypto.ts) of the Hevy API key. */
+  apiKeyEnvelope: text("api_key_envelope").notNull(),
+  webhookStatus: text("webhook_status", { enum: ["subscribed", "unavailable", "failed"] }).notNull(),
+  /** SHA-256 hex of the secret in the webhook URL: deliveries are looked up by it. */
+  webhookSecretDigest: text("webhook_secret_digest").unique(),
+  webhookSecretEnvelope: text("webhook_secret_envelope"),
+  webhookAuthEnvelope: text("webhook_auth_envelope"),
+  /** Identifies the current backfill; queue messages of an older run are dropped. */
+  backfillRunId: text("backfill_run_id").notNull(),
+  backfillState: text("backfill_state", { enum: ["queued", "running", "done", "failed"] }).notNull(),
+  backfillPagesDone: integer("backfill_pages_done").notNull().default(0),
+  backfillPageCount: integer("backfill_page_count"),
+  backfillWorkoutsSynced: integer("backfill_workouts_synced").notNull().default(0),
+  backfillStartedAt: integer("backfill_started_at"),
+  /** `since` for Hevy's events feed; advanced only after a delta run stored every page. */
+  eventsCursor: integer("events_cursor"),
+  lastSyncAt: integer("last_sync_at"),
+  lastError: text("last_error"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const hevyWorkouts = sqliteTable(
+  "hevy_workouts",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    id: text("id").notNull(),
+    title: text("title").notNull(),
+    description: text("description"),
+    routineId: text("routine_id"),
+    startTime: integer("start_time").notNull(),
+    endTime: integer("end_time").notNull(),
+    /** Hevy's own update time (ms precision kept); the guard against applying older versions. */
+    hevyUpdatedAt: integer("hevy_updated_at").notNull(),
+    hevyCreatedAt: integer("hevy_created_at"),
+    /** Tombstone: set when Hevy reports the workout deleted, so an older update cannot resurrect it. */
+    deletedAt: integer("deleted_at"),
+    // Per-workout metrics, computed in the same batch that stores the sets.
+    volumeKg: real("volume_kg").notNull().default(0),
+    setCount: integer("set_count").notNull().default(0),
+    exerciseCount: integer("exercise_count").notNull().default(0),
+    syncedAt: integer("synced_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.id] }),
+    index("hevy_workouts_user_start_idx").on(t.userId, t.startTime, t.id),
+    index("hevy_workouts_user_updated_idx").on(t.userId, t.hevyUpdatedAt),
+  ],
+);
+
+export const hevyExercises = sqliteTable(
+  "hevy_exercises",
+  {
+    userId: text("user_id").notNull(),
+    workoutId: text("workout_id").notNull(),
+    index: integer("exercise_index").notNull(),
+    title: text("title").notNull(),
+    notes: text("notes"),
+    exerciseTemplateId: text("exercise_template_id"),
+    supersetId: integer("superset_id"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.workoutId, t.index] }),
+    index("hevy_exercises_user_template_idx").on(t.userId, t.exerciseTemplateId),
+  ],
+);
+
+export const hevySets = sqliteTable(
+  "hevy_sets",
+  {
+    userId: text("user_id").notNull(),
+    workoutId: text("workout_id").notNull(),
+    exerciseIndex: integer("exercise_index").notNull(),
+    index: integer("set_index").notNull(),
+    type: text("type").notNull(),
+    weightKg: real("weight_kg"),
+    reps: real("reps"),
+    distanceMeters: real("distance_meters"),
+    durationSeconds: real("duration_seconds"),
+    rpe: real("rpe"),
+    customMetric: real("custom_metric"),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.workoutId, t.exerciseIndex, t.index] })],
+);
+
+/** Built-in templates are shared (user_id = ''); custom ones belong to one user. */
+export const SHARED_TEMPLATE_OWNER = "";
+
+export const hevyExerciseTemplates = sqliteTable(
+  "hevy_exercise_templates",
+  {
+    userId: text("user_id").notNull(),
+    id: text("id").notNull(),
+    title: text("title").notNull(),
+    type: text("type").notNull(),
+    primaryMuscleGroup: text("primary_muscle_group").notNull(),
+    /** JSON array of muscle-group names. */
+    secondaryMuscleGroups: text("secondary_muscle_groups").notNull().default("[]"),
+    equipmentCategory: text("equipment_category"),
+    isCustom: integer("is_custom", { mode: "boolean" }).notNull(),
+    syncedAt: integer("synced_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.id] })],
+);
+
+export const syncRuns = sqliteTable(
+  "sync_runs",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["backfill", "delta", "webhook"] }).notNull(),
+    outcome: text("outcome", { enum: ["running", "ok", "failed", "needs_reconnect"] }).notNull(),
+    startedAt: integer("started_at").notNull(),
+    finishedAt: integer("finished_at"),
+    upserts: integer("upserts").notNull().default(0),
+    deletes: integer("deletes").notNull().default(0),
+    hevyRequests: integer("hevy_requests").notNull().default(0),
+    d1RoundTrips: integer("d1_round_trips").notNull().default(0),
+    error: text("error"),
+  },
+  (t) => [index("sync_runs_user_started_idx").on(t.userId, t.startedAt)],
+);
+
+export const schema = {
+  users,
+  apiTokens,
+  hevyConnections,
+  hevyWorkouts,
+  hevyExercises,
+  hevySets,
+  hevyExerciseTemplates,
+  syncRuns,
+};
+
