@@ -1,0 +1,41 @@
+import { createDb, type Db } from "./db/client";
+import { type D1Stats, instrumentD1 } from "./db/instrument";
+import type { Env } from "./env";
+import { createHevyClient, type HevyClient } from "./hevy/client";
+import { Keyring } from "./lib/crypto";
+import type { SyncMessage } from "./queue/messages";
+
+/**
+ * What services need, built once per request or invocation from the bindings.
+ * Services take this (or a narrower part of it), never the Hono context, so
+ * routes, queue consumers and cron share them and tests can pass their own.
+ */
+export interface Deps {
+  db: Db;
+  queue: Queue<SyncMessage>;
+  keyring: Keyring;
+  hevy: (apiKey: string, opts?: { onRequest?: () => void }) => HevyClient;
+  now: () => number;
+  publicBaseUrl: string;
+  /** Round trips made through `db`, when it is instrumented (queue consumers). */
+  d1Stats?: D1Stats;
+}
+
+export async function createDeps(env: Env, overrides: Partial<Deps> = {}): Promise<Deps> {
+  const now = overrides.now ?? Date.now;
+  return {
+    db: createDb(env.DB),
+    queue: env.SYNC_QUEUE,
+    keyring: await Keyring.load(env.KEY_ENCRYPTION_KEY, env.KEY_ENCRYPTION_KEYS_PREVIOUS),
+    hevy: (apiKey, opts) =>
+      createHevyClient({ baseUrl: env.HEVY_API_BASE_URL, apiKey, now, onRequest: opts?.onRequest }),
+    now,
+    publicBaseUrl: env.PUBLIC_BASE_URL.replace(/\/+$/, ""),
+    ...overrides,
+  };
+}
+
+/** The same dependencies with `db` counting its D1 round trips into `stats`. */
+export function withD1Stats(deps: Deps, d1: D1Database, stats: D1Stats): Deps {
+  return { ...deps, db: createDb(instrumentD1(d1, stats)), d1Stats: stats };
+}

@@ -1,0 +1,28 @@
+import type { Deps } from "./deps";
+import type { SyncMessage } from "./queue/messages";
+
+/** Bindings of wrangler.toml plus secrets. */
+export interface Env {
+  DB: D1Database;
+  EXPORTS: R2Bucket;
+  SYNC_QUEUE: Queue<SyncMessage>;
+  HEVY_API_BASE_URL: string;
+  PUBLIC_BASE_URL: string;
+  /** base64 of 32 random bytes: the AES-256-GCM key for secrets at rest. */
+  KEY_ENCRYPTION_KEY: string;
+  /** Optional, comma-separated: earlier KEY_ENCRYPTION_KEYs still accepted for decryption. */
+  KEY_ENCRYPTION_KEYS_PREVIOUS?: string;
+  ADMIN_TOKEN: string;
+}
+
+export interface AuthUser {
+  id: string;
+  email: string;
+  timezone: string;
+}
+
+/** Hono's environment: bindings plus what middleware puts on the context. */
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { requestId: string; deps: Deps; user: AuthUser };
+};

@@ -1,0 +1,53 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { createDeps, type Deps } from "../deps";
+import type { AppEnv } from "../env";
+import { userForToken } from "../services/users";
+import { timingSafeEqualStrings } from "./crypto";
+import { AppError, payloadTooLarge } from "./errors";
+
+export const MIB = 1024 * 1024;
+
+/** Bodies over `maxBytes` are refused with 413 before they are read in full. */
+export const limitBody = (maxBytes: number): MiddlewareHandler =>
+  bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw payloadTooLarge(maxBytes);
+    },
+  });
+
+/** Builds the per-request dependencies (Drizzle handle, keyring, Hevy client factory). */
+export const withDeps = (overrides?: Partial<Deps>): MiddlewareHandler<AppEnv> => async (c, next) => {
+  c.set("deps", await createDeps(c.env, overrides));
+  await next();
+};
+
+function bearerToken(c: Context): string | null {
+  const header = c.req.header("authorization");
+  const match = header ? /^Bearer +(\S+) *$/i.exec(header) : null;
+  return match?.[1] ?? null;
+}
+
+const unauthorized = (detail: string) =>
+  new AppError(401, "unauthorized", "Unauthorized", detail, undefined, { "www-authenticate": 'Bearer realm="vitaltrends"' });
+
+/** `/api/v1/*`: a live API token in `Authorization: Bearer`, resolved to its user. */
+export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = bearerToken(c);
+  if (!token) throw unauthorized("Send an API token as Authorization: Bearer vt_...");
+  const user = await userForToken(c.var.deps.db, token);
+  if (!user) throw unauthorized("The API token is unknown or revoked.");
+  c.set("user", user);
+  await next();
+};
+
+/** `/admin/v1/*`: the ADMIN_TOKEN secret, compared in constant time. */
+export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = bearerToken(c);
+  const expected = c.env.ADMIN_TOKEN;
+  if (!token || !expected || !(await timingSafeEqualStrings(token, expected))) {
+    throw unauthorized("Send the admin token as Authorization: Bearer <ADMIN_TOKEN>.");
+  }
+  await next();
+};

@@ -1,0 +1,32 @@
+import { zValidator } from "@hono/zod-validator";
+import type { MiddlewareHandler } from "hono";
+import type { ValidationTargets } from "hono/types";
+import type { z } from "zod";
+import { AppError, validationFailed } from "./errors";
+
+/**
+ * zod validation for any request part, with the one failure shape of the API:
+ * 400 problem+json `validation_failed` listing every bad field.
+ */
+export const validate = <Target extends keyof ValidationTargets, Schema extends z.ZodType>(
+  target: Target,
+  schema: Schema,
+) =>
+  zValidator(target, schema, (result) => {
+    if (!result.success) throw validationFailed(result.error.issues);
+  });
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/** JSON routes refuse other media types with 415 rather than validating an empty body. */
+export const requireJson: MiddlewareHandler = async (c, next) => {
+  const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
+  if (!JSON_MEDIA_TYPE.test(mediaType)) {
+    throw new AppError(415, "unsupported_media_type", "Unsupported media type",
+      "Send the body as JSON with Content-Type: application/json.");
+  }
+  await next();
+};
+
+/** `requireJson` then `validate("json", schema)`. */
+export const jsonBody = <Schema extends z.ZodType>(schema: Schema) => [requireJson, validate("json", schema)] as const;

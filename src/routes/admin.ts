@@ -1,0 +1,19 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env";
+import { isValidTimeZone } from "../lib/time";
+import { jsonBody } from "../lib/validation";
+import { requireAdmin } from "../lib/middleware";
+import { createUser } from "../services/users";
+
+const createUserBody = z.strictObject({
+  email: z.email().max(254),
+  timezone: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Europe/Berlin").default("UTC"),
+});
+
+export const adminRoutes = new Hono<AppEnv>()
+  .use(requireAdmin)
+  .post("/users", ...jsonBody(createUserBody), async (c) => {
+    const { user, apiToken } = await createUser(c.var.deps, c.req.valid("json"));
+    return c.json({ user, api_token: apiToken }, 201);
+  });

@@ -1,0 +1,56 @@
+import type { Deps } from "../deps";
+import { HevyError, type HevyClient } from "../hevy/client";
+import { randomSecret, sha256Hex } from "../lib/crypto";
+
+export type WebhookStatus = "subscribed" | "unavailable" | "failed";
+
+/** Additional-data labels binding each encrypted secret to its purpose and owner. */
+export const aad = {
+  apiKey: (userId: string) => `hevy_api_key:${userId}`,
+  webhookSecret: (userId: string) => `webhook_secret:${userId}`,
+  webhookAuth: (userId: string) => `webhook_auth:${userId}`,
+};
+
+export const webhookUrl = (publicBaseUrl: string, secret: string) => `${publicBaseUrl}/webhooks/hevy/${secret}`;
+
+export interface WebhookColumns {
+  webhookStatus: WebhookStatus;
+  webhookSecretDigest: string | null;
+  webhookSecretEnvelope: string | null;
+  webhookAuthEnvelope: string | null;
+}
+
+/**
+ * Subscribes a fresh secret URL and auth token with Hevy and returns the columns
+ * to store. Hevy removed the endpoint from its published spec but it still
+ * works for some accounts: a 4xx means "not for this account" (unavailable, the
+ * hourly delta carries the connection); a 5xx, 429, network error or timeout is
+ * `failed` and the next delta run subscribes again, so the secret is kept.
+ */
+export async function subscribeWebhook(
+  deps: Pick<Deps, "keyring" | "publicBaseUrl">,
+  hevy: HevyClient,
+  userId: string,
+): Promise<WebhookColumns & { authFailed: boolean }> {
+  const secret = randomSecret(32);
+  const authToken = `Bearer ${randomSecret(32)}`;
+  let status: WebhookStatus = "subscribed";
+  let authFailed = false;
+  try {
+    await hevy.subscribeWebhook(webhookUrl(deps.publicBaseUrl, secret), authToken);
+  } catch (err) {
+    if (!(err instanceof HevyError)) throw err;
+    authFailed = err.kind === "auth";
+    status = err.kind === "permanent" || err.kind === "auth" ? "unavailable" : "failed";
+  }
+  if (status === "unavailable") {
+    return { webhookStatus: status, webhookSecretDigest: null, webhookSecretEnvelope: null, webhookAuthEnvelope: null, authFailed };
+  }
+  return {
+    webhookStatus: status,
+    webhookSecretDigest: await sha256Hex(secret),
+    webhookSecretEnvelope: await deps.keyring.encrypt(secret, aad.webhookSecret(userId)),
+    webhookAuthEnvelope: await deps.keyring.encrypt(authToken, aad.webhookAuth(userId)),
+    authFailed,
+  };
+}

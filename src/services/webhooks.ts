@@ -1,0 +1,67 @@
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import { hevyConnections } from "../db/schema";
+import type { Deps } from "../deps";
+import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
+import { AppError, notFound, validationFailed } from "../lib/errors";
+import { aad } from "./webhook-subscription";
+
+/** Secrets are 32 random bytes in base64url (43 chars); anything far off cannot be one. */
+const PLAUSIBLE_SECRET = /^[A-Za-z0-9_-]{32,128}$/;
+
+export const webhookDelivery = z.object({
+  id: z.string().min(1).max(128),
+  payload: z.object({ workoutId: z.string().min(1).max(64) }),
+});
+
+export type WebhookOutcome = "queued" | "ignored";
+
+/**
+ * A delivery from Hevy to POST /webhooks/hevy/{secret}. Checked in the order the
+ * contract gives — secret (404), Authorization (401), body (400) — and answered
+ * without calling Hevy: the workout fetch is queued. Deliveries for a connection
+ * that needs a new key are accepted and ignored, so Hevy stops retrying them.
+ */
+export async function acceptWebhookDelivery(
+  deps: Pick<Deps, "db" | "keyring" | "queue">,
+  secret: string,
+  authorization: string | undefined,
+  readBody: () => Promise<string>,
+): Promise<WebhookOutcome> {
+  const unknown = notFound("No webhook at this address.");
+  if (!PLAUSIBLE_SECRET.test(secret)) throw unknown;
+  const row = await deps.db
+    .select({
+      userId: hevyConnections.userId,
+      status: hevyConnections.status,
+      authEnvelope: hevyConnections.webhookAuthEnvelope,
+    })
+    .from(hevyConnections)
+    .where(eq(hevyConnections.webhookSecretDigest, await sha256Hex(secret)))
+    .get();
+  if (!row || !row.authEnvelope) throw unknown;
+
+  const { plaintext: expected } = await deps.keyring.decrypt(row.authEnvelope, aad.webhookAuth(row.userId));
+  if (!(await timingSafeEqualStrings(authorization ?? "", expected))) {
+    throw new AppError(401, "unauthorized", "Unauthorized", "The Authorization header does not match this webhook.");
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(await readBody());
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError(400, "invalid_json", "Malformed JSON", "The request body is not valid JSON.");
+  }
+  const parsed = webhookDelivery.safeParse(json);
+  if (!parsed.success) throw validationFailed(parsed.error.issues);
+
+  if (row.status !== "active") return "ignored";
+  await deps.queue.send({
+    type: "webhook_workout",
+    userId: row.userId,
+    workoutId: parsed.data.payload.workoutId,
+    deliveryId: parsed.data.id,
+  });
+  return "queued";
+}

@@ -1,0 +1,116 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, vi } from "vitest";
+import type { Env } from "../src/env";
+import worker from "../src/index";
+import type { SyncMessage } from "../src/queue/messages";
+import { FakeHevy } from "./fakes/hevy";
+
+export const ADMIN_TOKEN = env.ADMIN_TOKEN;
+export const HEVY_BASE = env.HEVY_API_BASE_URL;
+
+/** A stand-in for SYNC_QUEUE that keeps what was sent, so tests can run the consumer on it deterministically. */
+export class RecordingQueue {
+  readonly messages: SyncMessage[] = [];
+  async send(body: SyncMessage): Promise<QueueSendResponse> {
+    this.messages.push(structuredClone(body));
+    return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: undefined } } } as unknown as QueueSendResponse;
+  }
+  async sendBatch(batch: Iterable<MessageSendRequest<SyncMessage>>): Promise<QueueSendBatchResponse> {
+    for (const m of batch) this.messages.push(structuredClone(m.body));
+    return {} as QueueSendBatchResponse;
+  }
+  take(): SyncMessage[] {
+    return this.messages.splice(0);
+  }
+}
+
+export interface TestContext {
+  hevy: FakeHevy;
+  queue: RecordingQueue;
+  env: Env;
+  /** Calls the Worker's real fetch handler with the test env. */
+  request(path: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<Response>;
+}
+
+/**
+ * Per test: a fresh fake Hevy behind every outbound fetch to HEVY_API_BASE_URL
+ * (any other outbound request fails the test) and a recording queue.
+ */
+export function useTestContext(): TestContext {
+  const ctx = {} as TestContext;
+  beforeEach(() => {
+    const hevy = new FakeHevy();
+    const queue = new RecordingQueue();
+    vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = new Request(input, init).url;
+      if (url.startsWith(HEVY_BASE)) return hevy.fetch(input, init);
+      throw new Error(`unexpected outbound request in a test: ${url}`);
+    });
+    const testEnv = { ...env, SYNC_QUEUE: queue as unknown as Env["SYNC_QUEUE"] } as Env;
+    Object.assign(ctx, {
+      hevy,
+      queue,
+      env: testEnv,
+      request: (path: string, init: RequestInit & { token?: string; json?: unknown } = {}) =>
+        callWorker(testEnv, path, init),
+    });
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+  return ctx;
+}
+
+export async function callWorker(
+  testEnv: Env,
+  path: string,
+  { token, json, ...init }: RequestInit & { token?: string; json?: unknown } = {},
+): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  let body = init.body;
+  if (json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(json);
+  }
+  const execCtx = createExecutionContext();
+  const res = await worker.fetch(new Request(`https://vitaltrends.test${path}`, { ...init, headers, body }), testEnv, execCtx);
+  await waitOnExecutionContext(execCtx);
+  return res;
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+}
+
+let userCounter = 0;
+export async function createUser(t: Pick<TestContext, "request">, timezone = "UTC"): Promise<TestUser> {
+  const email = `user${++userCounter}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  const res = await t.request("/admin/v1/users", { method: "POST", token: ADMIN_TOKEN, json: { email, timezone } });
+  if (res.status !== 201) throw new Error(`createUser: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { user: { id: string; email: string }; api_token: string };
+  return { id: body.user.id, email: body.user.email, token: body.api_token };
+}
+
+export async function expectProblem(res: Response, status: number, code: string) {
+  const text = await res.text();
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`expected problem+json ${status} ${code}, got ${res.status}: ${text}`);
+  }
+  if (res.status !== status || body.code !== code) {
+    throw new Error(`expected ${status} ${code}, got ${res.status}: ${text}`);
+  }
+  if (!res.headers.get("content-type")?.startsWith("application/problem+json")) {
+    throw new Error(`expected application/problem+json, got ${res.headers.get("content-type")}`);
+  }
+  for (const field of ["type", "title", "status", "detail", "code", "request_id"]) {
+    if (!(field in body)) throw new Error(`problem lacks ${field}: ${text}`);
+  }
+  return body as { errors?: Array<{ path: string; message: string }>; detail: string; request_id: string };
+}
