@@ -8,6 +8,7 @@ import { limitBody, MIB, requireUser, withDeps } from "./lib/middleware";
 import { adminRoutes } from "./routes/admin";
 import { connectionRoutes } from "./routes/connections";
 import { webhookRoutes } from "./routes/webhooks";
+import { workoutRoutes } from "./routes/workouts";
 
 export interface AppOptions {
   /** Replace parts of the per-request dependencies (tests: a controlled clock). */
@@ -26,6 +27,7 @@ export function createApp(options: AppOptions = {}) {
 
   app.route("/admin/v1", adminRoutes);
   app.route("/api/v1/connections/hevy", connectionRoutes);
+  app.route("/api/v1/workouts", workoutRoutes);
   app.route("/webhooks", webhookRoutes);
 
   app.notFound((c) => {

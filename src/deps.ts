@@ -12,6 +12,8 @@ import type { SyncMessage } from "./queue/messages";
  */
 export interface Deps {
   db: Db;
+  /** The D1 binding behind `db`, for raw batches (src/db/batch.ts). */
+  d1: D1Database;
   queue: Queue<SyncMessage>;
   keyring: Keyring;
   hevy: (apiKey: string, opts?: { onRequest?: () => void }) => HevyClient;
@@ -25,6 +27,7 @@ export async function createDeps(env: Env, overrides: Partial<Deps> = {}): Promi
   const now = overrides.now ?? Date.now;
   return {
     db: createDb(env.DB),
+    d1: env.DB,
     queue: env.SYNC_QUEUE,
     keyring: await Keyring.load(env.KEY_ENCRYPTION_KEY, env.KEY_ENCRYPTION_KEYS_PREVIOUS),
     hevy: (apiKey, opts) =>
@@ -37,5 +40,6 @@ export async function createDeps(env: Env, overrides: Partial<Deps> = {}): Promi
 
 /** The same dependencies with `db` counting its D1 round trips into `stats`. */
 export function withD1Stats(deps: Deps, d1: D1Database, stats: D1Stats): Deps {
-  return { ...deps, db: createDb(instrumentD1(d1, stats)), d1Stats: stats };
+  const instrumented = instrumentD1(d1, stats);
+  return { ...deps, db: createDb(instrumented), d1: instrumented, d1Stats: stats };
 }

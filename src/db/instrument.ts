@@ -22,7 +22,7 @@ export function instrumentD1(d1: D1Database, stats: D1Stats): D1Database {
       (...args: unknown[]) => {
         stats.roundTrips++;
         stats.statements++;
-        return (real[key] as (...a: unknown[]) => unknown)(...args);
+        return (real[key] as (...a: unknown[]) => unknown).apply(real, args);
       };
     return {
       [REAL]: real,

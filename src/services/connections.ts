@@ -12,7 +12,7 @@ import type { Deps } from "../deps";
 import { HevyError } from "../hevy/client";
 import type { HevyUser } from "../hevy/types";
 import { AppError } from "../lib/errors";
-import { isoOrNull } from "../lib/time";
+import { isoOrNull, isoUtc } from "../lib/time";
 import type { SyncMessage } from "../queue/messages";
 import { aad, subscribeWebhook, webhookUrl } from "./webhook-subscription";
 
@@ -60,7 +60,7 @@ export async function connectionView(deps: Pick<Deps, "keyring" | "publicBaseUrl
     },
     last_sync_at: isoOrNull(row.lastSyncAt),
     last_error: row.lastError,
-    connected_at: new Date(row.createdAt).toISOString(),
+    connected_at: isoUtc(row.createdAt),
   };
 }
 

@@ -1,0 +1,67 @@
+import { newD1Stats } from "../db/instrument";
+import { createDeps, type Deps, withD1Stats } from "../deps";
+import type { Env } from "../env";
+import { type BackfillOptions, defaultBackfillOptions, runBackfillChunk } from "../services/sync/backfill";
+import { defaultDeltaOptions, type DeltaOptions, runDelta } from "../services/sync/delta";
+import { fetchWebhookWorkout } from "../services/sync/webhook-fetch";
+import { queueBackoffSeconds, RetryLater } from "../services/sync/retry";
+import { recordDeadLetter } from "./dead-letter";
+import { type SyncMessage, syncMessage } from "./messages";
+
+export const DEAD_LETTER_SUFFIX = "-dlq";
+
+export interface ConsumerOptions {
+  deps?: Partial<Deps>;
+  backfill?: BackfillOptions;
+  delta?: DeltaOptions;
+}
+
+/**
+ * The SYNC_QUEUE consumer (and its dead-letter queue's). Each body is zod-parsed;
+ * a body that does not parse is poison: logged and acknowledged, never retried.
+ * A handler that throws RetryLater is redelivered after the delay it asks for;
+ * any other failure after exponential backoff. After the queue's max_retries a
+ * message lands in the dead-letter queue, whose consumer records the failure
+ * for the user to see.
+ */
+export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, options: ConsumerOptions = {}): Promise<void> {
+  const deps = await createDeps(env, options.deps);
+  const deadLetters = batch.queue.endsWith(DEAD_LETTER_SUFFIX);
+  for (const message of batch.messages) {
+    const parsed = syncMessage.safeParse(message.body);
+    if (!parsed.success) {
+      log("error", "poison message dropped", { queue: batch.queue, id: message.id, issues: parsed.error.issues.length });
+      message.ack();
+      continue;
+    }
+    if (deadLetters) {
+      await recordDeadLetter(deps, parsed.data);
+      message.ack();
+      continue;
+    }
+    try {
+      await dispatch(withD1Stats(deps, env.DB, newD1Stats()), parsed.data, options);
+      message.ack();
+    } catch (err) {
+      const delaySeconds = err instanceof RetryLater ? err.delaySeconds : queueBackoffSeconds(message.attempts);
+      const e = err instanceof Error ? err : new Error(String(err));
+      log("warn", "message will be retried", { type: parsed.data.type, attempts: message.attempts, delaySeconds, error: e.name, message: e.message.slice(0, 300), ...(err instanceof RetryLater ? {} : { stack: e.stack?.slice(0, 1000) }) });
+      message.retry({ delaySeconds });
+    }
+  }
+}
+
+async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptions): Promise<void> {
+  switch (message.type) {
+    case "backfill":
+      return runBackfillChunk(deps, message, options.backfill ?? defaultBackfillOptions);
+    case "delta":
+      return runDelta(deps, message, options.delta ?? defaultDeltaOptions);
+    case "webhook_workout":
+      return fetchWebhookWorkout(deps, message, (options.delta ?? defaultDeltaOptions).retry);
+  }
+}
+
+function log(level: "warn" | "error", msg: string, fields: Record<string, unknown>) {
+  console[level](JSON.stringify({ level, msg, ...fields }));
+}

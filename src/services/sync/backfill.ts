@@ -1,0 +1,196 @@
+import { and, eq, sql } from "drizzle-orm";
+import { runBatch } from "../../db/batch";
+import { hevyConnections, syncRuns } from "../../db/schema";
+import type { Deps } from "../../deps";
+import { HevyError, TEMPLATES_PAGE_SIZE, WORKOUTS_PAGE_SIZE } from "../../hevy/client";
+import type { ExerciseTemplate, Page, Workout } from "../../hevy/types";
+import type { BackfillMessage } from "../../queue/messages";
+import { findConnection } from "../connections";
+import { connectionApiKey, markNeedsReconnect, noteRetry } from "./connection-state";
+import { forEachPage } from "./pages";
+import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
+import { upsertWorkoutsStatements } from "./store";
+import { upsertTemplatesStatement } from "./templates";
+
+export interface BackfillOptions {
+  /** Pages one message handles: bounds Hevy requests and D1 batches per invocation. */
+  pagesPerChunk: number;
+  /** Hevy requests in flight at once within a chunk. */
+  concurrency: number;
+  retry: RetryPolicy;
+}
+
+export const defaultBackfillOptions: BackfillOptions = {
+  pagesPerChunk: 20,
+  concurrency: 4,
+  retry: defaultRetryPolicy,
+};
+
+/** The events cursor starts this long before the backfill did, so edits made while it ran are not missed. */
+export const CURSOR_SAFETY_MARGIN_MS = 5 * 60_000;
+
+type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "now" | "d1Stats">;
+
+/**
+ * One chunk of a backfill. Templates come first (pageSize 100), then workout
+ * pages (pageSize 10) while page <= page_count — Hevy lists workouts in no date
+ * order, so the walk never stops early. Each page is stored in one atomic batch
+ * together with the progress it makes; the chunk then queues the next one, so
+ * any history size stays far inside one invocation's limits. A redelivered chunk
+ * starts after the last page already stored. Messages of a superseded run (the
+ * user re-connected or asked for a sync) are dropped.
+ */
+export async function runBackfillChunk(
+  deps: SyncDeps,
+  msg: BackfillMessage,
+  options: BackfillOptions = defaultBackfillOptions,
+): Promise<void> {
+  const row = await findConnection(deps.db, msg.userId);
+  if (!row || row.backfillRunId !== msg.runId || row.status !== "active" || row.backfillState === "done") return;
+
+  let requests = 0;
+  const hevy = deps.hevy(await connectionApiKey(deps, row), { onRequest: () => requests++ });
+  const db = deps.db;
+  const now = deps.now();
+  const current = and(eq(hevyConnections.userId, msg.userId), eq(hevyConnections.backfillRunId, msg.runId));
+  // A page that 404s lies past the end (the history shrank while the backfill
+  // ran): it stores nothing, and the page before it was the last one.
+  const workoutsPage = async (page: number): Promise<Page<Workout>> => {
+    try {
+      return await hevy.getWorkoutsPage(page, WORKOUTS_PAGE_SIZE);
+    } catch (err) {
+      if (err instanceof HevyError && err.status === 404) return { page, pageCount: page - 1, items: [] };
+      throw err;
+    }
+  };
+  let roundTripsCounted = 0;
+  /** Adds this chunk's Hevy requests and D1 round trips (counting the statement itself) to the sync run. */
+  const countRequests = () => {
+    const n = requests;
+    requests = 0;
+    const trips = (deps.d1Stats?.roundTrips ?? 0) + 1;
+    const newTrips = trips - roundTripsCounted;
+    roundTripsCounted = trips;
+    return db
+      .update(syncRuns)
+      .set({ hevyRequests: sql`${syncRuns.hevyRequests} + ${n}`, d1RoundTrips: sql`${syncRuns.d1RoundTrips} + ${newTrips}` })
+      .where(eq(syncRuns.id, msg.runId));
+  };
+
+  try {
+    if (msg.phase === "templates") {
+      await db.batch([
+        db
+          .update(hevyConnections)
+          .set({ backfillState: "running", backfillStartedAt: sql`coalesce(${hevyConnections.backfillStartedAt}, ${now})`, updatedAt: now })
+          .where(current),
+        db.insert(syncRuns).values({ id: msg.runId, userId: msg.userId, kind: "backfill", outcome: "running", startedAt: now }).onConflictDoNothing(),
+      ]);
+      const last = await loadPages<ExerciseTemplate>(msg.page, options, (page) => hevy.getExerciseTemplatesPage(page, TEMPLATES_PAGE_SIZE), async (_page, result) => {
+        await runBatch(deps.d1, [upsertTemplatesStatement(msg.userId, result.items, deps.now())]);
+      });
+      const next: BackfillMessage = last.page < last.pageCount
+        ? { ...msg, page: last.page + 1 }
+        : { ...msg, phase: "workouts", page: Math.max(1, row.backfillPagesDone + 1) };
+      await countRequests();
+      await deps.queue.send(next);
+      return;
+    }
+
+    const start = Math.max(msg.page, row.backfillPagesDone + 1);
+    // Pages stored so far in this chunk; progress is the contiguous prefix, so a
+    // redelivered chunk never skips a page that failed while later ones landed.
+    const stored = new Set<number>();
+    const prefix = (including?: number) => {
+      let p = start - 1;
+      while (stored.has(p + 1) || p + 1 === including) p++;
+      return p;
+    };
+    const alreadyComplete = row.backfillPageCount !== null && start > row.backfillPageCount;
+    const last = alreadyComplete
+      ? { page: row.backfillPageCount!, pageCount: row.backfillPageCount! }
+      : await loadPages<Workout>(start, options, (page) => workoutsPage(page), async (page, result) => {
+      const at = deps.now();
+      await runBatch(deps.d1, [
+        ...upsertWorkoutsStatements(msg.userId, result.items, at),
+        db
+          .update(hevyConnections)
+          .set({
+            backfillState: "running",
+            backfillPagesDone: sql`max(${hevyConnections.backfillPagesDone}, ${prefix(page)})`,
+            backfillPageCount: result.pageCount,
+            backfillWorkoutsSynced: workoutsStored(msg.userId),
+            lastError: null,
+            updatedAt: at,
+          })
+          .where(current),
+        db.update(syncRuns).set({ upserts: sql`${syncRuns.upserts} + ${result.items.length}` }).where(eq(syncRuns.id, msg.runId)),
+      ]);
+      stored.add(page);
+    });
+
+    const at = deps.now();
+    if (last.page < last.pageCount) {
+      await db.batch([
+        db.update(hevyConnections).set({ backfillPagesDone: sql`max(${hevyConnections.backfillPagesDone}, ${prefix()})`, updatedAt: at }).where(current),
+        countRequests(),
+      ]);
+      await deps.queue.send({ ...msg, page: last.page + 1 });
+      return;
+    }
+    await db.batch([
+      db
+        .update(hevyConnections)
+        .set({
+          backfillState: "done",
+          backfillPagesDone: last.pageCount,
+          backfillPageCount: last.pageCount,
+          backfillWorkoutsSynced: workoutsStored(msg.userId),
+          eventsCursor: sql`${hevyConnections.backfillStartedAt} - ${CURSOR_SAFETY_MARGIN_MS}`,
+          lastSyncAt: at,
+          lastError: null,
+          updatedAt: at,
+        })
+        .where(current),
+      countRequests(),
+      db.update(syncRuns).set({ outcome: "ok", finishedAt: at }).where(eq(syncRuns.id, msg.runId)),
+    ]);
+  } catch (err) {
+    if (err instanceof HevyError && err.kind === "auth") {
+      await countRequests();
+      await markNeedsReconnect(db, msg.userId, msg.runId, deps.now());
+      return;
+    }
+    if (err instanceof RetryLater) await noteRetry(db, msg.userId, `${err.message}; retrying`, deps.now());
+    if (requests > 0) await countRequests();
+    throw err;
+  }
+}
+
+const workoutsStored = (userId: string) =>
+  sql`(SELECT count(*) FROM hevy_workouts WHERE user_id = ${userId} AND deleted_at IS NULL)`;
+
+/**
+ * Loads page `first` (which tells the page count), then the rest of this chunk
+ * concurrently, storing each page as it arrives. Returns the last page of the
+ * chunk and the freshest page count. A page count of 0 (an empty account) ends
+ * at once.
+ */
+async function loadPages<T>(
+  first: number,
+  options: BackfillOptions,
+  load: (page: number) => Promise<Page<T>>,
+  store: (page: number, result: Page<T>) => Promise<void>,
+): Promise<{ page: number; pageCount: number }> {
+  let pageCount = 0;
+  const track = async (page: number, result: Page<T>) => {
+    pageCount = Math.max(pageCount, result.pageCount);
+    await store(page, result);
+  };
+  await forEachPage([first], { concurrency: 1, load, store: track, policy: options.retry });
+  if (pageCount < first) return { page: pageCount, pageCount };
+  const lastOfChunk = Math.min(first + options.pagesPerChunk - 1, pageCount);
+  const rest = Array.from({ length: lastOfChunk - first }, (_, i) => first + 1 + i);
+  await forEachPage(rest, { concurrency: options.concurrency, load, store: track, policy: options.retry });
+  return { page: lastOfChunk, pageCount };
+}

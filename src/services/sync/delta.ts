@@ -1,0 +1,115 @@
+import { eq, sql } from "drizzle-orm";
+import { runBatch } from "../../db/batch";
+import { hevyConnections, syncRuns } from "../../db/schema";
+import type { Deps } from "../../deps";
+import { HevyError, WORKOUTS_PAGE_SIZE } from "../../hevy/client";
+import type { Workout, WorkoutEvent } from "../../hevy/types";
+import type { DeltaMessage } from "../../queue/messages";
+import { findConnection } from "../connections";
+import { subscribeWebhook } from "../webhook-subscription";
+import { connectionApiKey, markNeedsReconnect } from "./connection-state";
+import { forEachPage } from "./pages";
+import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
+import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "./store";
+
+export interface DeltaOptions {
+  concurrency: number;
+  retry: RetryPolicy;
+}
+
+export const defaultDeltaOptions: DeltaOptions = { concurrency: 2, retry: defaultRetryPolicy };
+
+type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "now" | "publicBaseUrl" | "d1Stats">;
+
+/**
+ * One delta run: every page of Hevy's events feed since the cursor (newest
+ * first, pageSize 10), `updated` events upserted and `deleted` ones turned into
+ * tombstones, each page in one atomic batch. The cursor moves to the newest
+ * event time only once every page is stored, so a run that fails midway is
+ * simply done again. Runs only after the backfill has finished (its end sets the
+ * first cursor).
+ */
+export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: DeltaOptions = defaultDeltaOptions): Promise<void> {
+  const row = await findConnection(deps.db, msg.userId);
+  if (!row || row.status !== "active" || row.backfillState !== "done") return;
+
+  const startedAt = deps.now();
+  const runId = crypto.randomUUID();
+  let requests = 0;
+  const hevy = deps.hevy(await connectionApiKey(deps, row), { onRequest: () => requests++ });
+  const since = row.eventsCursor ?? 0;
+  let newest = since;
+  let upserts = 0;
+  let deletes = 0;
+  await deps.db.insert(syncRuns).values({ id: runId, userId: msg.userId, kind: "delta", outcome: "running", startedAt });
+  const finishRun = (outcome: "ok" | "failed" | "needs_reconnect", error: string | null) =>
+    deps.db
+      .update(syncRuns)
+      .set({ outcome, error, finishedAt: deps.now(), upserts, deletes, hevyRequests: requests, d1RoundTrips: (deps.d1Stats?.roundTrips ?? 0) + 1 })
+      .where(eq(syncRuns.id, runId));
+
+  const store = async (_page: number, events: WorkoutEvent[]) => {
+    const updated: Workout[] = [];
+    const deleted: Array<{ id: string; deletedAt: number }> = [];
+    for (const event of events) {
+      if (event.type === "updated") {
+        updated.push(event.workout);
+        newest = Math.max(newest, event.workout.updatedAt);
+      } else {
+        const deletedAt = event.deletedAt ?? deps.now();
+        deleted.push({ id: event.id, deletedAt });
+        newest = Math.max(newest, deletedAt);
+      }
+    }
+    const at = deps.now();
+    await runBatch(deps.d1, [...upsertWorkoutsStatements(msg.userId, updated, at), ...deleteWorkoutsStatements(msg.userId, deleted, at)]);
+    upserts += updated.length;
+    deletes += deleted.length;
+  };
+
+  try {
+    let pageCount = 0;
+    const load = async (page: number) => {
+      const result = await hevy.getWorkoutEventsPage(since, page, WORKOUTS_PAGE_SIZE);
+      pageCount = Math.max(pageCount, result.pageCount);
+      return result.items;
+    };
+    await forEachPage([1], { concurrency: 1, load, store, policy: options.retry });
+    const rest = Array.from({ length: Math.max(0, pageCount - 1) }, (_, i) => i + 2);
+    await forEachPage(rest, { concurrency: options.concurrency, load, store, policy: options.retry });
+  } catch (err) {
+    if (err instanceof HevyError && err.kind === "auth") {
+      await markNeedsReconnect(deps.db, msg.userId, runId, deps.now());
+      return;
+    }
+    const message = err instanceof HevyError || err instanceof RetryLater ? err.message : "unexpected error";
+    await deps.db.batch([
+      finishRun("failed", `${message}; retrying`),
+      deps.db.update(hevyConnections).set({ lastError: `${message}; retrying`, updatedAt: deps.now() }).where(eq(hevyConnections.userId, msg.userId)),
+    ]);
+    throw err;
+  }
+
+  const webhook = row.webhookStatus === "failed" ? await resubscribe(deps, hevy, msg.userId) : null;
+  const at = deps.now();
+  await deps.db.batch([
+    deps.db
+      .update(hevyConnections)
+      .set({
+        // Never moves backwards: a slower, older run must not undo a newer one's progress.
+        eventsCursor: sql`max(coalesce(${hevyConnections.eventsCursor}, 0), ${newest})`,
+        lastSyncAt: at,
+        lastError: null,
+        updatedAt: at,
+        ...(webhook ?? {}),
+      })
+      .where(eq(hevyConnections.userId, msg.userId)),
+    finishRun("ok", null),
+  ]);
+}
+
+/** A webhook subscription that failed with a 5xx/timeout is tried again on the next delta. */
+async function resubscribe(deps: SyncDeps, hevy: ReturnType<SyncDeps["hevy"]>, userId: string) {
+  const { authFailed: _authFailed, ...columns } = await subscribeWebhook(deps, hevy, userId);
+  return columns;
+}

@@ -1,0 +1,99 @@
+import { sql } from "drizzle-orm";
+import type { Workout } from "../../hevy/types";
+import { workoutMetrics } from "./metrics";
+
+// Storing workouts: a constant number of statements whatever the page holds,
+// each over a JSON array bound as ONE parameter (json_each), so D1's limit of
+// 100 bound parameters per statement never applies and a page is one round trip
+// when the caller runs them in one batch (src/db/batch.ts; atomic: all or nothing).
+//
+// Version guard: a workout row is replaced only when Hevy's updated_at is not
+// older than the stored one, and never over a tombstone at least as new.
+// Its exercises and sets are replaced only where the row now holds exactly the
+// incoming version, so a stale copy can't overwrite children of a newer one.
+
+export function upsertWorkoutsStatements(userId: string, workouts: Workout[], now: number) {
+  const rows = workouts.map((w) => {
+    const m = workoutMetrics(w);
+    return {
+      id: w.id, title: w.title, description: w.description, routine_id: w.routineId,
+      start_time: w.startTime, end_time: w.endTime, updated_at: w.updatedAt, created_at: w.createdAt,
+      volume_kg: m.volumeKg, set_count: m.setCount, exercise_count: m.exerciseCount,
+    };
+  });
+  const exercises = workouts.flatMap((w) =>
+    w.exercises.map((e) => ({
+      workout_id: w.id, updated_at: w.updatedAt, idx: e.index, title: e.title, notes: e.notes,
+      template_id: e.exerciseTemplateId, superset_id: e.supersetId,
+    })),
+  );
+  const sets = workouts.flatMap((w) =>
+    w.exercises.flatMap((e) =>
+      e.sets.map((s) => ({
+        workout_id: w.id, updated_at: w.updatedAt, exercise_idx: e.index, idx: s.index, type: s.type,
+        weight_kg: s.weightKg, reps: s.reps, distance_meters: s.distanceMeters,
+        duration_seconds: s.durationSeconds, rpe: s.rpe, custom_metric: s.customMetric,
+      })),
+    ),
+  );
+  const workoutsJson = JSON.stringify(rows);
+  // Workouts of this page whose stored row now holds the incoming version.
+  const applied = sql`(SELECT w.id FROM hevy_workouts w JOIN json_each(${workoutsJson}) j
+      ON w.id = j.value ->> 'id' AND w.hevy_updated_at = j.value ->> 'updated_at'
+      WHERE w.user_id = ${userId} AND w.deleted_at IS NULL)`;
+
+  return [
+    sql`INSERT INTO hevy_workouts (user_id, id, title, description, routine_id, start_time, end_time,
+        hevy_updated_at, hevy_created_at, deleted_at, volume_kg, set_count, exercise_count, synced_at)
+      SELECT ${userId}, j.value ->> 'id', j.value ->> 'title', j.value ->> 'description', j.value ->> 'routine_id',
+        j.value ->> 'start_time', j.value ->> 'end_time', j.value ->> 'updated_at', j.value ->> 'created_at', NULL,
+        j.value ->> 'volume_kg', j.value ->> 'set_count', j.value ->> 'exercise_count', ${now}
+      FROM json_each(${workoutsJson}) j WHERE true
+      ON CONFLICT (user_id, id) DO UPDATE SET
+        title = excluded.title, description = excluded.description, routine_id = excluded.routine_id,
+        start_time = excluded.start_time, end_time = excluded.end_time, hevy_updated_at = excluded.hevy_updated_at,
+        hevy_created_at = excluded.hevy_created_at, deleted_at = NULL, volume_kg = excluded.volume_kg,
+        set_count = excluded.set_count, exercise_count = excluded.exercise_count, synced_at = excluded.synced_at
+      WHERE excluded.hevy_updated_at >= hevy_workouts.hevy_updated_at
+        AND (hevy_workouts.deleted_at IS NULL OR excluded.hevy_updated_at > hevy_workouts.deleted_at)`,
+    sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${applied}`,
+    sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${applied}`,
+    sql`INSERT INTO hevy_exercises (user_id, workout_id, exercise_index, title, notes, exercise_template_id, superset_id)
+      SELECT ${userId}, e.value ->> 'workout_id', e.value ->> 'idx', e.value ->> 'title', e.value ->> 'notes',
+        e.value ->> 'template_id', e.value ->> 'superset_id'
+      FROM json_each(${JSON.stringify(exercises)}) e
+      JOIN hevy_workouts w ON w.user_id = ${userId} AND w.id = e.value ->> 'workout_id'
+        AND w.hevy_updated_at = e.value ->> 'updated_at' AND w.deleted_at IS NULL`,
+    sql`INSERT INTO hevy_sets (user_id, workout_id, exercise_index, set_index, type, weight_kg, reps,
+        distance_meters, duration_seconds, rpe, custom_metric)
+      SELECT ${userId}, s.value ->> 'workout_id', s.value ->> 'exercise_idx', s.value ->> 'idx', s.value ->> 'type',
+        s.value ->> 'weight_kg', s.value ->> 'reps', s.value ->> 'distance_meters', s.value ->> 'duration_seconds',
+        s.value ->> 'rpe', s.value ->> 'custom_metric'
+      FROM json_each(${JSON.stringify(sets)}) s
+      JOIN hevy_workouts w ON w.user_id = ${userId} AND w.id = s.value ->> 'workout_id'
+        AND w.hevy_updated_at = s.value ->> 'updated_at' AND w.deleted_at IS NULL`,
+  ] as const;
+}
+
+/**
+ * Deletions from Hevy's events feed: the workout becomes a tombstone (kept so an
+ * older `updated` cannot bring it back) and its exercises and sets are removed.
+ * A tombstone is written even for a workout never seen, for the same reason. A
+ * deletion older than the stored version does not apply.
+ */
+export function deleteWorkoutsStatements(userId: string, deletions: Array<{ id: string; deletedAt: number }>, now: number) {
+  const json = JSON.stringify(deletions.map((d) => ({ id: d.id, deleted_at: d.deletedAt })));
+  const tombstoned = sql`(SELECT w.id FROM hevy_workouts w JOIN json_each(${json}) j ON w.id = j.value ->> 'id'
+      WHERE w.user_id = ${userId} AND w.deleted_at IS NOT NULL)`;
+  return [
+    sql`INSERT INTO hevy_workouts (user_id, id, title, start_time, end_time, hevy_updated_at, deleted_at,
+        volume_kg, set_count, exercise_count, synced_at)
+      SELECT ${userId}, j.value ->> 'id', '', 0, 0, 0, j.value ->> 'deleted_at', 0, 0, 0, ${now}
+      FROM json_each(${json}) j WHERE true
+      ON CONFLICT (user_id, id) DO UPDATE SET deleted_at = excluded.deleted_at, synced_at = excluded.synced_at
+      WHERE (hevy_workouts.deleted_at IS NULL OR hevy_workouts.deleted_at < excluded.deleted_at)
+        AND hevy_workouts.hevy_updated_at <= excluded.deleted_at`,
+    sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${tombstoned}`,
+    sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${tombstoned}`,
+  ] as const;
+}

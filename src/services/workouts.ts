@@ -1,0 +1,175 @@
+import { and, desc, eq, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import { runBatch } from "../db/batch";
+import { hevyExercises, hevySets, hevyWorkouts } from "../db/schema";
+import type { Deps } from "../deps";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { notFound } from "../lib/errors";
+import { isoOrNull, isoUtc } from "../lib/time";
+
+export interface WorkoutFilters {
+  from?: number;
+  to?: number;
+  updatedSince?: number;
+  limit: number;
+  cursor?: string;
+}
+
+export interface SetView {
+  index: number;
+  type: string;
+  weight_kg: number | null;
+  reps: number | null;
+  distance_meters: number | null;
+  duration_seconds: number | null;
+  rpe: number | null;
+  custom_metric: number | null;
+}
+
+export interface ExerciseView {
+  index: number;
+  title: string;
+  notes: string | null;
+  exercise_template_id: string | null;
+  superset_id: number | null;
+  sets: SetView[];
+}
+
+export interface WorkoutView {
+  id: string;
+  title: string;
+  description: string | null;
+  routine_id: string | null;
+  start_time: string;
+  end_time: string;
+  duration_seconds: number;
+  /** Hevy's update time. */
+  updated_at: string;
+  /** Hevy's creation time. */
+  created_at: string | null;
+  exercises: ExerciseView[];
+  metrics: { volume_kg: number; set_count: number; exercise_count: number };
+}
+
+const cursorSchema = z.strictObject({ s: z.number().int(), i: z.string().min(1).max(64) });
+
+/**
+ * GET /workouts/hevy: newest first (start_time, then id, descending), keyset-
+ * paged so inserts never shift a page. Always three statements in one D1 batch
+ * — the page, its exercises, its sets — whatever the limit.
+ */
+export async function listWorkouts(deps: Pick<Deps, "db" | "d1">, userId: string, filters: WorkoutFilters) {
+  const conditions: SQL[] = [eq(hevyWorkouts.userId, userId), isNull(hevyWorkouts.deletedAt)];
+  if (filters.from !== undefined) conditions.push(gte(hevyWorkouts.startTime, filters.from));
+  if (filters.to !== undefined) conditions.push(lt(hevyWorkouts.startTime, filters.to));
+  if (filters.updatedSince !== undefined) conditions.push(gte(hevyWorkouts.hevyUpdatedAt, filters.updatedSince));
+  if (filters.cursor) {
+    const after = decodeCursor(filters.cursor, cursorSchema);
+    conditions.push(
+      or(lt(hevyWorkouts.startTime, after.s), and(eq(hevyWorkouts.startTime, after.s), lt(hevyWorkouts.id, after.i)))!,
+    );
+  }
+  const page = deps.db
+    .select({ id: hevyWorkouts.id })
+    .from(hevyWorkouts)
+    .where(and(...conditions))
+    .orderBy(desc(hevyWorkouts.startTime), desc(hevyWorkouts.id))
+    .limit(filters.limit + 1);
+  const rows = await loadWorkouts(deps, userId, sql`IN (${page})`);
+  const hasMore = rows.length > filters.limit;
+  const data = rows.slice(0, filters.limit);
+  const last = data.at(-1);
+  return {
+    data: data.map(toView),
+    next_cursor: hasMore && last ? encodeCursor({ s: last.startTime, i: last.id }) : null,
+  };
+}
+
+/** GET /workouts/hevy/{id}: the user's live workout, or 404 (another user's id included). */
+export async function getWorkout(deps: Pick<Deps, "db" | "d1">, userId: string, id: string): Promise<WorkoutView> {
+  const [row] = await loadWorkouts(deps, userId, sql`= ${id}`);
+  if (!row) throw notFound("No Hevy workout with this id.");
+  return toView(row);
+}
+
+type WorkoutRow = typeof hevyWorkouts.$inferSelect & { exercises: ExerciseView[] };
+
+async function loadWorkouts(deps: Pick<Deps, "db" | "d1">, userId: string, idMatch: SQL): Promise<WorkoutRow[]> {
+  const { db } = deps;
+  const workoutsQ = db
+    .select()
+    .from(hevyWorkouts)
+    .where(and(eq(hevyWorkouts.userId, userId), isNull(hevyWorkouts.deletedAt), sql`${hevyWorkouts.id} ${idMatch}`))
+    .orderBy(desc(hevyWorkouts.startTime), desc(hevyWorkouts.id));
+  const exercisesQ = db
+    .select()
+    .from(hevyExercises)
+    .where(and(eq(hevyExercises.userId, userId), sql`${hevyExercises.workoutId} ${idMatch}`))
+    .orderBy(hevyExercises.workoutId, hevyExercises.index);
+  const setsQ = db
+    .select()
+    .from(hevySets)
+    .where(and(eq(hevySets.userId, userId), sql`${hevySets.workoutId} ${idMatch}`))
+    .orderBy(hevySets.workoutId, hevySets.exerciseIndex, hevySets.index);
+  const [w, e, s] = await runBatch(deps.d1, [workoutsQ, exercisesQ, setsQ]);
+  const workouts = (w!.results as RawWorkout[]).map(mapWorkout);
+  const exercises = e!.results as RawExercise[];
+  const sets = s!.results as RawSet[];
+
+  const setsByExercise = new Map<string, SetView[]>();
+  for (const set of sets) {
+    const key = `${set.workout_id}\u0000${set.exercise_index}`;
+    let list = setsByExercise.get(key);
+    if (!list) setsByExercise.set(key, (list = []));
+    list.push({
+      index: set.set_index, type: set.type, weight_kg: set.weight_kg, reps: set.reps,
+      distance_meters: set.distance_meters, duration_seconds: set.duration_seconds, rpe: set.rpe, custom_metric: set.custom_metric,
+    });
+  }
+  const exercisesByWorkout = new Map<string, ExerciseView[]>();
+  for (const ex of exercises) {
+    let list = exercisesByWorkout.get(ex.workout_id);
+    if (!list) exercisesByWorkout.set(ex.workout_id, (list = []));
+    list.push({
+      index: ex.exercise_index, title: ex.title, notes: ex.notes, exercise_template_id: ex.exercise_template_id,
+      superset_id: ex.superset_id, sets: setsByExercise.get(`${ex.workout_id}\u0000${ex.exercise_index}`) ?? [],
+    });
+  }
+  return workouts.map((row) => ({ ...row, exercises: exercisesByWorkout.get(row.id) ?? [] }));
+}
+
+// runBatch returns D1's raw rows (column names as in SQL).
+interface RawWorkout {
+  user_id: string; id: string; title: string; description: string | null; routine_id: string | null;
+  start_time: number; end_time: number; hevy_updated_at: number; hevy_created_at: number | null; deleted_at: number | null;
+  volume_kg: number; set_count: number; exercise_count: number; synced_at: number;
+}
+interface RawExercise {
+  workout_id: string; exercise_index: number; title: string; notes: string | null; exercise_template_id: string | null; superset_id: number | null;
+}
+interface RawSet {
+  workout_id: string; exercise_index: number; set_index: number; type: string; weight_kg: number | null; reps: number | null;
+  distance_meters: number | null; duration_seconds: number | null; rpe: number | null; custom_metric: number | null;
+}
+
+const mapWorkout = (r: RawWorkout): typeof hevyWorkouts.$inferSelect => ({
+  userId: r.user_id, id: r.id, title: r.title, description: r.description, routineId: r.routine_id,
+  startTime: r.start_time, endTime: r.end_time, hevyUpdatedAt: r.hevy_updated_at, hevyCreatedAt: r.hevy_created_at,
+  deletedAt: r.deleted_at, volumeKg: r.volume_kg, setCount: r.set_count, exerciseCount: r.exercise_count, syncedAt: r.synced_at,
+});
+
+function toView(row: WorkoutRow): WorkoutView {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    routine_id: row.routineId,
+    start_time: isoUtc(row.startTime),
+    end_time: isoUtc(row.endTime),
+    duration_seconds: Math.round((row.endTime - row.startTime) / 1000),
+    updated_at: isoUtc(row.hevyUpdatedAt),
+    created_at: isoOrNull(row.hevyCreatedAt),
+    exercises: row.exercises,
+    metrics: { volume_kg: row.volumeKg, set_count: row.setCount, exercise_count: row.exerciseCount },
+  };
+}
