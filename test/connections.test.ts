@@ -287,12 +287,26 @@ describe("webhook secret rotation, sync and disconnect", () => {
     expect(t.queue.messages).toEqual([{ type: "webhook_workout", userId: user.id, workoutId: body.payload.workoutId, deliveryId: body.id }]);
   });
 
-  it("sync queues a delta once the backfill is done, and resumes an unfinished backfill otherwise", async () => {
+  it("sync queues a delta once the backfill is done, and resumes a failed or stalled backfill otherwise", async () => {
     const { user } = await connected();
+    // Just queued: already on its way, nothing more to queue.
+    expect((await t.request(`${CONN}/sync`, { method: "POST", token: user.token })).status).toBe(202);
+    expect(t.queue.take()).toEqual([]);
+
+    await env.DB.prepare("UPDATE hevy_connections SET backfill_state = 'failed' WHERE user_id = ?").bind(user.id).run();
     const res = await t.request(`${CONN}/sync`, { method: "POST", token: user.token });
     expect(res.status).toBe(202);
     const row = (await storedRow(user.id))!;
     expect(t.queue.take()).toEqual([{ type: "backfill", userId: user.id, runId: row.backfill_run_id, phase: "templates", page: 1 }]);
+
+    // Running but silent for 11 minutes: a lost message; resumes under a new run id.
+    await env.DB.prepare("UPDATE hevy_connections SET backfill_state = 'running', backfill_pages_done = 2, backfill_page_count = 5, updated_at = ? WHERE user_id = ?")
+      .bind(Date.now() - 11 * 60_000, user.id)
+      .run();
+    expect((await t.request(`${CONN}/sync`, { method: "POST", token: user.token })).status).toBe(202);
+    const resumed = (await storedRow(user.id))!;
+    expect(resumed.backfill_run_id).not.toBe(row.backfill_run_id);
+    expect(t.queue.take()).toEqual([{ type: "backfill", userId: user.id, runId: resumed.backfill_run_id, phase: "workouts", page: 3 }]);
 
     await env.DB.prepare("UPDATE hevy_connections SET backfill_state = 'done' WHERE user_id = ?").bind(user.id).run();
     expect((await t.request(`${CONN}/sync`, { method: "POST", token: user.token })).status).toBe(202);

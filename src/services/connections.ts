@@ -28,6 +28,9 @@ export interface ConnectionView {
   connected_at: string;
 }
 
+/** A queued or running backfill with no progress for this long is considered stalled. */
+export const BACKFILL_STALL_MS = 10 * 60_000;
+
 export const notConnected = () =>
   new AppError(404, "not_connected", "Hevy is not connected", "Connect Hevy first: PUT /api/v1/connections/hevy.");
 
@@ -209,6 +212,10 @@ export async function requestSync(deps: Deps, userId: string): Promise<Connectio
     await deps.queue.send({ type: "delta", userId, reason: "manual" });
     return connectionView(deps, row);
   }
+  // A backfill that made progress recently is still on its way: queueing another
+  // run would only redo its pages. One that stalled (a lost message) or failed resumes.
+  const inFlight = row.backfillState === "queued" || row.backfillState === "running";
+  if (inFlight && deps.now() - row.updatedAt < BACKFILL_STALL_MS) return connectionView(deps, row);
   const runId = crypto.randomUUID();
   await deps.db
     .update(hevyConnections)

@@ -119,7 +119,8 @@ export async function runBackfillChunk(
             backfillState: "running",
             backfillPagesDone: sql`max(${hevyConnections.backfillPagesDone}, ${prefix(page)})`,
             backfillPageCount: result.pageCount,
-            backfillWorkoutsSynced: workoutsStored(msg.userId),
+            // Counted exactly at the end of each chunk; between, a cheap running total.
+            backfillWorkoutsSynced: sql`${hevyConnections.backfillWorkoutsSynced} + ${result.items.length}`,
             lastError: null,
             updatedAt: at,
           })
@@ -132,7 +133,10 @@ export async function runBackfillChunk(
     const at = deps.now();
     if (last.page < last.pageCount) {
       await db.batch([
-        db.update(hevyConnections).set({ backfillPagesDone: sql`max(${hevyConnections.backfillPagesDone}, ${prefix()})`, updatedAt: at }).where(current),
+        db
+          .update(hevyConnections)
+          .set({ backfillPagesDone: sql`max(${hevyConnections.backfillPagesDone}, ${prefix()})`, backfillWorkoutsSynced: workoutsStored(msg.userId), updatedAt: at })
+          .where(current),
         countRequests(),
       ]);
       await deps.queue.send({ ...msg, page: last.page + 1 });

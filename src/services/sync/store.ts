@@ -23,24 +23,26 @@ export function upsertWorkoutsStatements(userId: string, workouts: Workout[], no
   });
   const exercises = workouts.flatMap((w) =>
     w.exercises.map((e) => ({
-      workout_id: w.id, updated_at: w.updatedAt, idx: e.index, title: e.title, notes: e.notes,
+      workout_id: w.id, idx: e.index, title: e.title, notes: e.notes,
       template_id: e.exerciseTemplateId, superset_id: e.supersetId,
     })),
   );
   const sets = workouts.flatMap((w) =>
     w.exercises.flatMap((e) =>
       e.sets.map((s) => ({
-        workout_id: w.id, updated_at: w.updatedAt, exercise_idx: e.index, idx: s.index, type: s.type,
+        workout_id: w.id, exercise_idx: e.index, idx: s.index, type: s.type,
         weight_kg: s.weightKg, reps: s.reps, distance_meters: s.distanceMeters,
         duration_seconds: s.durationSeconds, rpe: s.rpe, custom_metric: s.customMetric,
       })),
     ),
   );
   const workoutsJson = JSON.stringify(rows);
-  // Workouts of this page whose stored row now holds the incoming version.
-  const applied = sql`(SELECT w.id FROM hevy_workouts w JOIN json_each(${workoutsJson}) j
-      ON w.id = j.value ->> 'id' AND w.hevy_updated_at = j.value ->> 'updated_at'
-      WHERE w.user_id = ${userId} AND w.deleted_at IS NULL)`;
+  // Workouts of this page whose stored row now holds the incoming version. Written
+  // as json_each outer + primary-key probes (EXISTS) and used as a non-correlated
+  // IN list, so the cost follows the page, never the size of the stored history.
+  const applied = sql`(SELECT j.value ->> 'id' FROM json_each(${workoutsJson}) j WHERE EXISTS (
+      SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.id = j.value ->> 'id'
+        AND w.hevy_updated_at = j.value ->> 'updated_at' AND w.deleted_at IS NULL))`;
 
   return [
     sql`INSERT INTO hevy_workouts (user_id, id, title, description, routine_id, start_time, end_time,
@@ -61,17 +63,13 @@ export function upsertWorkoutsStatements(userId: string, workouts: Workout[], no
     sql`INSERT INTO hevy_exercises (user_id, workout_id, exercise_index, title, notes, exercise_template_id, superset_id)
       SELECT ${userId}, e.value ->> 'workout_id', e.value ->> 'idx', e.value ->> 'title', e.value ->> 'notes',
         e.value ->> 'template_id', e.value ->> 'superset_id'
-      FROM json_each(${JSON.stringify(exercises)}) e
-      JOIN hevy_workouts w ON w.user_id = ${userId} AND w.id = e.value ->> 'workout_id'
-        AND w.hevy_updated_at = e.value ->> 'updated_at' AND w.deleted_at IS NULL`,
+      FROM json_each(${JSON.stringify(exercises)}) e WHERE e.value ->> 'workout_id' IN ${applied}`,
     sql`INSERT INTO hevy_sets (user_id, workout_id, exercise_index, set_index, type, weight_kg, reps,
         distance_meters, duration_seconds, rpe, custom_metric)
       SELECT ${userId}, s.value ->> 'workout_id', s.value ->> 'exercise_idx', s.value ->> 'idx', s.value ->> 'type',
         s.value ->> 'weight_kg', s.value ->> 'reps', s.value ->> 'distance_meters', s.value ->> 'duration_seconds',
         s.value ->> 'rpe', s.value ->> 'custom_metric'
-      FROM json_each(${JSON.stringify(sets)}) s
-      JOIN hevy_workouts w ON w.user_id = ${userId} AND w.id = s.value ->> 'workout_id'
-        AND w.hevy_updated_at = s.value ->> 'updated_at' AND w.deleted_at IS NULL`,
+      FROM json_each(${JSON.stringify(sets)}) s WHERE s.value ->> 'workout_id' IN ${applied}`,
   ] as const;
 }
 
@@ -83,8 +81,8 @@ export function upsertWorkoutsStatements(userId: string, workouts: Workout[], no
  */
 export function deleteWorkoutsStatements(userId: string, deletions: Array<{ id: string; deletedAt: number }>, now: number) {
   const json = JSON.stringify(deletions.map((d) => ({ id: d.id, deleted_at: d.deletedAt })));
-  const tombstoned = sql`(SELECT w.id FROM hevy_workouts w JOIN json_each(${json}) j ON w.id = j.value ->> 'id'
-      WHERE w.user_id = ${userId} AND w.deleted_at IS NOT NULL)`;
+  const tombstoned = sql`(SELECT j.value ->> 'id' FROM json_each(${json}) j WHERE EXISTS (
+      SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.id = j.value ->> 'id' AND w.deleted_at IS NOT NULL))`;
   return [
     sql`INSERT INTO hevy_workouts (user_id, id, title, start_time, end_time, hevy_updated_at, deleted_at,
         volume_kg, set_count, exercise_count, synced_at)
