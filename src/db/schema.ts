@@ -159,6 +159,76 @@ export const syncRuns = sqliteTable(
   (t) => [index("sync_runs_user_started_idx").on(t.userId, t.startedAt)],
 );
 
+export const OTHER_SOURCES = ["apple_health", "whoop", "oura", "strava"] as const;
+export type OtherSource = (typeof OTHER_SOURCES)[number];
+
+/** Workouts VitalTrends receives from the user's other sources (PUT /api/v1/sources/{source}/workouts). */
+export const sourceWorkouts = sqliteTable(
+  "source_workouts",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    source: text("source", { enum: OTHER_SOURCES }).notNull(),
+    externalId: text("external_id").notNull(),
+    activityType: text("activity_type").notNull(),
+    startTime: integer("start_time").notNull(),
+    endTime: integer("end_time").notNull(),
+    title: text("title"),
+    caloriesKcal: real("calories_kcal"),
+    avgHrBpm: real("avg_hr_bpm"),
+    maxHrBpm: real("max_hr_bpm"),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.source, t.externalId] }),
+    index("source_workouts_user_start_idx").on(t.userId, t.startTime),
+    index("source_workouts_user_source_start_idx").on(t.userId, t.source, t.startTime),
+  ],
+);
+
+export const RECOVERY_SOURCES = ["whoop", "oura"] as const;
+
+/** Daily WHOOP recovery / Oura readiness scores, keyed by the wake-up day in the user's zone. */
+export const dailyRecovery = sqliteTable(
+  "daily_recovery",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    source: text("source", { enum: RECOVERY_SOURCES }).notNull(),
+    /** YYYY-MM-DD */
+    date: text("date").notNull(),
+    score: real("score").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.source, t.date] })],
+);
+
+/** Per-set CSV exports: the job's state, and where the file is in R2. */
+export const exports = sqliteTable(
+  "exports",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    status: text("status", { enum: ["queued", "running", "done", "failed"] }).notNull(),
+    rangeFrom: integer("range_from"),
+    rangeTo: integer("range_to"),
+    rowCount: integer("row_count").notNull().default(0),
+    sizeBytes: integer("size_bytes").notNull().default(0),
+    objectKey: text("object_key").notNull(),
+    /** The R2 multipart upload in progress, so a failed or retried job can abort it. */
+    uploadId: text("upload_id"),
+    error: text("error"),
+    createdAt: integer("created_at").notNull(),
+    startedAt: integer("started_at"),
+    completedAt: integer("completed_at"),
+  },
+  (t) => [index("exports_user_created_idx").on(t.userId, t.createdAt)],
+);
+
 export const schema = {
   users,
   apiTokens,
@@ -168,5 +238,8 @@ export const schema = {
   hevySets,
   hevyExerciseTemplates,
   syncRuns,
+  sourceWorkouts,
+  dailyRecovery,
+  exports,
 };
 
