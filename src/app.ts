@@ -7,6 +7,7 @@ import { AppError, problemResponse } from "./lib/errors";
 import { limitBody, MIB, requireUser, withDeps } from "./lib/middleware";
 import { adminRoutes } from "./routes/admin";
 import { connectionRoutes } from "./routes/connections";
+import { pageError, pageRoutes } from "./routes/pages";
 import { webhookRoutes } from "./routes/webhooks";
 import { workoutRoutes } from "./routes/workouts";
 
@@ -29,6 +30,7 @@ export function createApp(options: AppOptions = {}) {
   app.route("/api/v1/connections/hevy", connectionRoutes);
   app.route("/api/v1/workouts", workoutRoutes);
   app.route("/webhooks", webhookRoutes);
+  app.route("/", pageRoutes);
 
   app.notFound((c) => {
     const allowed = allowedMethods(app.routes, c.req.path);
@@ -43,10 +45,18 @@ export function createApp(options: AppOptions = {}) {
     return problemResponse(new AppError(404, "not_found", "Not found", `No route for ${c.req.method} ${c.req.path}.`), c.var.requestId);
   });
 
-  app.onError((err, c) => problemResponse(toAppError(err, c.var.requestId), c.var.requestId ?? crypto.randomUUID()));
+  app.onError((err, c) => {
+    const requestId = c.var.requestId ?? crypto.randomUUID();
+    const error = toAppError(err, requestId);
+    if (isPagePath(c.req.path)) return c.html(pageError(error), error.status);
+    return problemResponse(error, requestId);
+  });
 
   return app;
 }
+
+/** Server-rendered pages answer errors with a page; everything else with problem+json. */
+const isPagePath = (path: string) => !/^\/(api|admin|webhooks)(\/|$)/.test(path);
 
 function toAppError(err: unknown, requestId: string): AppError {
   if (err instanceof AppError) return err;

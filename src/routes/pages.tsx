@@ -1,0 +1,155 @@
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { AppEnv, AuthUser } from "../env";
+import { randomSecret, timingSafeEqualStrings } from "../lib/crypto";
+import { AppError } from "../lib/errors";
+import { limitBody } from "../lib/middleware";
+import { newSession, openSession, SESSION_COOKIE, SESSION_TTL_MS, sealSession, type Session } from "../lib/session";
+import { ConnectionPage } from "../pages/connection";
+import { Layout } from "../pages/layout";
+import { LoginPage } from "../pages/login";
+import { STYLESHEET } from "../pages/styles";
+import { connectHevy, disconnectHevy, findConnection, connectionView, requestSync, rotateWebhookSecret } from "../services/connections";
+import { userForToken } from "../services/users";
+
+type PageEnv = AppEnv & { Variables: AppEnv["Variables"] & { session: Session; nonce: string } };
+
+const LOGIN_CSRF_COOKIE = "vt_login";
+const HOME = "/connections/hevy";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const NOTICES: Record<string, string> = {
+  connected: "Hevy is connected. Your history is being copied; this page updates as it goes.",
+  synced: "A sync is on its way.",
+  rotated: "The webhook address was replaced; the old one no longer works.",
+  disconnected: "Hevy is disconnected and the key is deleted.",
+};
+
+/** Pages send a strict CSP: scripts only with this response's nonce, nothing framed. */
+const securityHeaders: MiddlewareHandler<PageEnv> = async (c, next) => {
+  const nonce = randomSecret(16);
+  c.set("nonce", nonce);
+  await next();
+  c.header("content-security-policy", `default-src 'self'; script-src 'nonce-${nonce}'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'`);
+  c.header("x-content-type-options", "nosniff");
+  c.header("referrer-policy", "same-origin");
+  c.header("cache-control", "no-store");
+};
+
+const sessionCookieOptions = { httpOnly: true, secure: true, sameSite: "Lax", path: "/" } as const;
+
+/** Pages behind a session; without one, GET and POST alike go to /login. */
+const requireSession: MiddlewareHandler<PageEnv> = async (c, next) => {
+  const opened = await openSession(c.var.deps, getCookie(c, SESSION_COOKIE));
+  if (!opened) return c.redirect("/login", 302);
+  c.set("session", opened.session);
+  c.set("user", opened.user);
+  await next();
+};
+
+/** Every form POST carries the session's CSRF token, and a cross-site Origin is refused. */
+const requireCsrf: MiddlewareHandler<PageEnv> = async (c, next) => {
+  if (c.req.method !== "POST") return next();
+  const origin = c.req.header("origin");
+  if (origin && origin !== new URL(c.req.url).origin) throw forbidden();
+  const form = await c.req.parseBody();
+  const token = typeof form._csrf === "string" ? form._csrf : "";
+  if (!(await timingSafeEqualStrings(token, c.var.session.csrf))) throw forbidden();
+  await next();
+};
+
+const forbidden = () => new AppError(403, "csrf_failed", "Form expired", "The form was stale or sent from another site. Reload the page and try again.");
+
+async function renderConnection(c: Context<PageEnv>, status: 200 | 400 | 422 | 502, extra: { error?: string; notice?: string } = {}) {
+  const user = c.var.user as AuthUser;
+  const row = await findConnection(c.var.deps.db, user.id);
+  const view = row ? await connectionView(c.var.deps, row) : null;
+  return c.html(<ConnectionPage email={user.email} csrf={c.var.session.csrf} nonce={c.var.nonce} view={view} {...extra} />, status);
+}
+
+export const pageRoutes = new Hono<PageEnv>()
+  .get("/assets/app.css", (c) => c.body(STYLESHEET, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=3600" }))
+  .use("/login", securityHeaders, limitBody(64 * 1024))
+  .use("/logout", securityHeaders, limitBody(64 * 1024))
+  .use("/connections/*", securityHeaders, limitBody(64 * 1024))
+  .get("/", (c) => c.redirect(HOME, 302))
+  .get("/login", async (c) => {
+    const csrf = randomSecret(24);
+    setCookie(c, LOGIN_CSRF_COOKIE, csrf, { httpOnly: true, secure: true, sameSite: "Strict", path: "/login", maxAge: 600 });
+    return c.html(<LoginPage csrf={csrf} />);
+  })
+  .post("/login", async (c) => {
+    const form = await c.req.parseBody();
+    const expected = getCookie(c, LOGIN_CSRF_COOKIE) ?? "";
+    const sent = typeof form._csrf === "string" ? form._csrf : "";
+    if (!expected || !(await timingSafeEqualStrings(sent, expected))) throw forbidden();
+    const token = typeof form.token === "string" ? form.token.trim() : "";
+    const user = token ? await userForToken(c.var.deps.db, token) : null;
+    if (!user) {
+      const csrf = randomSecret(24);
+      setCookie(c, LOGIN_CSRF_COOKIE, csrf, { httpOnly: true, secure: true, sameSite: "Strict", path: "/login", maxAge: 600 });
+      return c.html(<LoginPage csrf={csrf} error="That API token is unknown or revoked." />, 401);
+    }
+    const session = await newSession(user.id, token, c.var.deps.now());
+    setCookie(c, SESSION_COOKIE, await sealSession(c.var.deps.keyring, session), { ...sessionCookieOptions, maxAge: SESSION_TTL_MS / 1000 });
+    deleteCookie(c, LOGIN_CSRF_COOKIE, { path: "/login", secure: true });
+    return c.redirect(HOME, 303);
+  })
+  .post("/logout", requireSession, requireCsrf, async (c) => {
+    deleteCookie(c, SESSION_COOKIE, sessionCookieOptions);
+    return c.redirect("/login", 303);
+  })
+  .use("/connections/*", requireSession, requireCsrf)
+  .get("/connections/hevy", async (c) => {
+    const notice = NOTICES[c.req.query("notice") ?? ""];
+    return renderConnection(c, 200, notice ? { notice } : {});
+  })
+  .get("/connections/hevy/status", async (c) => {
+    const row = await findConnection(c.var.deps.db, c.var.user.id);
+    if (!row) return c.json({ error: "not connected" }, 404);
+    return c.json(await connectionView(c.var.deps, row));
+  })
+  .post("/connections/hevy", async (c) => {
+    const form = await c.req.parseBody();
+    const deps = c.var.deps;
+    const userId = c.var.user.id;
+    try {
+      switch (form.action) {
+        case "connect": {
+          const key = typeof form.api_key === "string" ? form.api_key.trim() : "";
+          if (!UUID.test(key)) return renderConnection(c, 400, { error: "That is not a Hevy API key: it looks like xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx." });
+          await connectHevy(deps, userId, key);
+          return c.redirect(`${HOME}?notice=connected`, 303);
+        }
+        case "sync":
+          await requestSync(deps, userId);
+          return c.redirect(`${HOME}?notice=synced`, 303);
+        case "rotate":
+          await rotateWebhookSecret(deps, userId);
+          return c.redirect(`${HOME}?notice=rotated`, 303);
+        case "disconnect":
+          await disconnectHevy(deps, userId, form.purge === "true");
+          return c.redirect(`${HOME}?notice=disconnected`, 303);
+        default:
+          return renderConnection(c, 400, { error: "Unknown action." });
+      }
+    } catch (err) {
+      if (err instanceof AppError && (err.status === 422 || err.status === 502 || err.status === 409 || err.status === 404)) {
+        const status = err.status === 422 || err.status === 502 ? err.status : 400;
+        return renderConnection(c, status, { error: err.detail ?? err.title });
+      }
+      throw err;
+    }
+  });
+
+/** A problem on a page answers with a page, not JSON. */
+export function pageError(err: AppError) {
+  return (
+    <Layout title={err.title}>
+      <p class="error">{err.detail}</p>
+      <p>
+        <a href="/connections/hevy">Back</a>
+      </p>
+    </Layout>
+  );
+}
