@@ -63,7 +63,9 @@ export const PROGRESS_SCRIPT = `
     box.querySelector("[data-synced]").textContent = String(b.workouts_synced);
     box.querySelector("[data-pages]").textContent = b.page_count === null ? "…" : b.pages_done + " / " + b.page_count;
     var err = document.getElementById("last-error");
-    if (err) err.textContent = v.last_error || "";
+    if (err) { err.textContent = v.last_error || ""; err.hidden = !v.last_error; }
+    var sync = document.querySelector("[data-last-sync]");
+    if (sync) sync.textContent = v.last_sync_at || "not yet";
     return b.state === "queued" || b.state === "running";
   }
   function poll() {
@@ -107,7 +109,9 @@ export function ConnectionPage(props: ConnectionPageProps) {
               </p>
               <progress max={v.backfill.page_count ?? undefined} value={v.backfill.page_count ? v.backfill.pages_done : undefined} />
             </div>
-            <p class="muted">Last sync: {v.last_sync_at ?? "not yet"}</p>
+            <p class="muted">
+              Last sync: <span data-last-sync>{v.last_sync_at ?? "not yet"}</span>
+            </p>
             <p class="error" id="last-error" hidden={!v.last_error}>{v.last_error ?? ""}</p>
             <div class="row">
               <Action csrf={props.csrf} action="sync" label="Sync now" kind="secondary" />

@@ -1,0 +1,50 @@
+// Node side of the browser tests: the fake Hevy over HTTP, the Worker under
+// `wrangler dev`, and Debian's headless Chromium driven by playwright-core.
+import { existsSync } from "node:fs";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { api, createUser, startWorker, type WorkerUnderTest } from "../../scripts/local-worker.ts";
+import { FakeHevy } from "../fakes/hevy.ts";
+import { type FakeHevyServer, startFakeHevyServer } from "../fakes/serve.ts";
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const chromiumAvailable = existsSync(CHROMIUM);
+
+export interface Harness {
+  fake: FakeHevy;
+  hevy: FakeHevyServer;
+  worker: WorkerUnderTest;
+  browser: Browser;
+  token: string;
+  page(): Promise<Page>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const fake = new FakeHevy({ seed: 7 });
+  const hevy = await startFakeHevyServer({ fake });
+  const worker = await startWorker(hevy.url);
+  const token = await createUser(worker, "browser@vitaltrends.example");
+  // The flags Debian's Chromium needs in a closed sandbox (no background network, no GPU).
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  return {
+    fake,
+    hevy,
+    worker,
+    browser,
+    token,
+    page: async () => {
+      const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
+      return context.newPage();
+    },
+    close: async () => {
+      await browser.close().catch(() => {});
+      await worker.stop().catch(() => {});
+      await hevy.close().catch(() => {});
+    },
+  };
+}
+
+export { api };
