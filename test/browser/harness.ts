@@ -7,6 +7,9 @@ import { FakeHevy } from "../fakes/hevy.ts";
 import { type FakeHevyServer, startFakeHevyServer } from "../fakes/serve.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
+
+/** Screenshots go to test-results/ on every run, and into docs/ with `npm run screenshots`. */
+export const screenshotPath = (name: string) => `${process.env.SCREENSHOTS === "docs" ? "docs" : "test-results"}/${name}.png`;
 export const chromiumAvailable = existsSync(CHROMIUM);
 
 export interface Harness {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumAvailable, type Harness, startHarness } from "./harness.ts";
+import { chromiumAvailable, type Harness, screenshotPath, startHarness } from "./harness.ts";
 
 // In CI Chromium must be there (.ci/run installs Debian's package); elsewhere the
 // suite says it is skipped rather than failing on a missing browser.
@@ -39,6 +39,6 @@ run("pages in headless Chromium", () => {
     await expect.poll(() => page.locator("[data-state]").textContent(), { timeout: 60_000 }).toBe("done");
     expect(navigations).toEqual([]); // updated in place, no reload
     expect(await page.locator("[data-synced]").textContent()).toBe("120");
-    await page.screenshot({ path: "docs/connections-hevy.png", fullPage: true });
+    await page.screenshot({ path: screenshotPath("connections-hevy"), fullPage: true });
   });
 });
