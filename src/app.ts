@@ -8,6 +8,9 @@ import { limitBody, MIB, requireUser, withDeps } from "./lib/middleware";
 import { adminRoutes } from "./routes/admin";
 import { connectionRoutes } from "./routes/connections";
 import { pageError, pageRoutes } from "./routes/pages";
+import { recoveryRoutes } from "./routes/recovery";
+import { sourceRoutes } from "./routes/sources";
+import { unifiedRoutes } from "./routes/unified";
 import { webhookRoutes } from "./routes/webhooks";
 import { workoutRoutes } from "./routes/workouts";
 
@@ -29,6 +32,9 @@ export function createApp(options: AppOptions = {}) {
   app.route("/admin/v1", adminRoutes);
   app.route("/api/v1/connections/hevy", connectionRoutes);
   app.route("/api/v1/workouts", workoutRoutes);
+  app.route("/api/v1/workouts", unifiedRoutes);
+  app.route("/api/v1/sources", sourceRoutes);
+  app.route("/api/v1/recovery", recoveryRoutes);
   app.route("/webhooks", webhookRoutes);
   app.route("/", pageRoutes);
 

@@ -179,11 +179,23 @@ export const sourceWorkouts = sqliteTable(
     avgHrBpm: real("avg_hr_bpm"),
     maxHrBpm: real("max_hr_bpm"),
     receivedAt: integer("received_at").notNull(),
+    /**
+     * Apple Health strength workouts only: the live Hevy workout this one is merged
+     * into (SPEC §7) and that workout's start, recomputed in the same batch as every
+     * write of either side (src/services/unified-match.ts). Null when unpaired.
+     */
+    pairedHevyId: text("paired_hevy_id"),
+    pairedStartTime: integer("paired_start_time"),
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.source, t.externalId] }),
     index("source_workouts_user_start_idx").on(t.userId, t.startTime),
     index("source_workouts_user_source_start_idx").on(t.userId, t.source, t.startTime),
+    // Unified feed (src/services/unified.ts): unpaired rows in start order, with and
+    // without a source filter; a Hevy workout's partner; merged rows in Hevy start order.
+    index("source_workouts_user_paired_idx").on(t.userId, t.pairedHevyId, t.startTime),
+    index("source_workouts_user_source_paired_idx").on(t.userId, t.source, t.pairedHevyId, t.startTime),
+    index("source_workouts_user_paired_start_idx").on(t.userId, t.pairedStartTime, t.pairedHevyId),
   ],
 );
 

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Workout } from "../../hevy/types";
+import { rematchStatement } from "../unified-match";
 import { workoutMetrics } from "./metrics";
 
 // Storing workouts: a constant number of statements whatever the page holds,
@@ -70,6 +71,8 @@ export function upsertWorkoutsStatements(userId: string, workouts: Workout[], no
         s.value ->> 'weight_kg', s.value ->> 'reps', s.value ->> 'distance_meters', s.value ->> 'duration_seconds',
         s.value ->> 'rpe', s.value ->> 'custom_metric'
       FROM json_each(${JSON.stringify(sets)}) s WHERE s.value ->> 'workout_id' IN ${applied}`,
+    // The unified feed's Hevy ↔ Apple Health pairs around these workouts (new and old times).
+    rematchStatement(userId, { hevyIds: workouts.map((w) => w.id) }),
   ] as const;
 }
 
@@ -93,5 +96,7 @@ export function deleteWorkoutsStatements(userId: string, deletions: Array<{ id: 
         AND hevy_workouts.hevy_updated_at <= excluded.deleted_at`,
     sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${tombstoned}`,
     sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${tombstoned}`,
+    // An Apple Health workout merged into a deleted one is freed (and may pair with another).
+    rematchStatement(userId, { hevyIds: deletions.map((d) => d.id) }),
   ] as const;
 }
