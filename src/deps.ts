@@ -15,6 +15,8 @@ export interface Deps {
   /** The D1 binding behind `db`, for raw batches (src/db/batch.ts). */
   d1: D1Database;
   queue: Queue<SyncMessage>;
+  /** The R2 bucket of CSV exports. */
+  exportsBucket: R2Bucket;
   keyring: Keyring;
   hevy: (apiKey: string, opts?: { onRequest?: () => void }) => HevyClient;
   now: () => number;
@@ -29,6 +31,7 @@ export async function createDeps(env: Env, overrides: Partial<Deps> = {}): Promi
     db: createDb(env.DB),
     d1: env.DB,
     queue: env.SYNC_QUEUE,
+    exportsBucket: env.EXPORTS,
     keyring: await Keyring.load(env.KEY_ENCRYPTION_KEY, env.KEY_ENCRYPTION_KEYS_PREVIOUS),
     hevy: (apiKey, opts) =>
       createHevyClient({ baseUrl: env.HEVY_API_BASE_URL, apiKey, now, onRequest: opts?.onRequest }),

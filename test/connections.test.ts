@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { Keyring } from "../src/lib/crypto";
 import { createUser, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
+import { drainQueue } from "./queue-helpers";
 
 interface View {
   status: string;
@@ -339,9 +340,22 @@ describe("webhook secret rotation, sync and disconnect", () => {
     await connect(t, other, t.hevy.createAccount().apiKey);
     await insertWorkout(user.id, "w-1");
     await insertWorkout(other.id, "w-1");
+    // A finished CSV export of each user: a copy of the same data, which a purge must remove too.
+    const exported: Record<string, string> = {};
+    for (const u of [user, other]) {
+      const res = await t.request("/api/v1/exports/hevy-csv", { method: "POST", token: u.token, json: {} });
+      exported[u.id] = ((await res.json()) as { id: string }).id;
+    }
+    await drainQueue(t);
+    const downloadable = (u: TestUser) => t.request(`/api/v1/exports/${exported[u.id]}/download`, { token: u.token }).then((r) => r.status);
+    expect(await downloadable(user)).toBe(200);
+
     expect((await t.request(`${CONN}?purge=true`, { method: "DELETE", token: user.token })).status).toBe(204);
     expect(await workoutCount(user.id)).toBe(0);
     expect(await workoutCount(other.id)).toBe(1);
+    expect(await downloadable(user)).toBe(404);
+    expect(await downloadable(other)).toBe(200);
+    expect((await env.EXPORTS.list({ include: [] })).objects.map((o) => o.key).filter((k) => k.includes(user.id))).toEqual([]);
     expect(await storedRow(other.id)).not.toBeNull();
   });
 

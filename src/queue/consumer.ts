@@ -1,6 +1,8 @@
 import { newD1Stats } from "../db/instrument";
 import { createDeps, type Deps, withD1Stats } from "../deps";
 import type { Env } from "../env";
+import { defaultExportJobOptions, type ExportJobOptions, runExportJob } from "../services/export-job";
+import { recordExportDeadLetter } from "../services/exports";
 import { type BackfillOptions, defaultBackfillOptions, runBackfillChunk } from "../services/sync/backfill";
 import { defaultDeltaOptions, type DeltaOptions, runDelta } from "../services/sync/delta";
 import { fetchWebhookWorkout } from "../services/sync/webhook-fetch";
@@ -14,6 +16,7 @@ export interface ConsumerOptions {
   deps?: Partial<Deps>;
   backfill?: BackfillOptions;
   delta?: DeltaOptions;
+  export?: Partial<ExportJobOptions>;
 }
 
 /**
@@ -35,12 +38,13 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
       continue;
     }
     if (deadLetters) {
-      await recordDeadLetter(deps, parsed.data);
+      if (parsed.data.type === "export") await recordExportDeadLetter(deps, env.EXPORTS, parsed.data);
+      else await recordDeadLetter(deps, parsed.data);
       message.ack();
       continue;
     }
     try {
-      await dispatch(withD1Stats(deps, env.DB, newD1Stats()), parsed.data, options);
+      await dispatch(withD1Stats(deps, env.DB, newD1Stats()), parsed.data, options, env);
       message.ack();
     } catch (err) {
       const delaySeconds = err instanceof RetryLater ? err.delaySeconds : queueBackoffSeconds(message.attempts);
@@ -51,7 +55,7 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
   }
 }
 
-async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptions): Promise<void> {
+async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptions, env: Env): Promise<void> {
   switch (message.type) {
     case "backfill":
       return runBackfillChunk(deps, message, options.backfill ?? defaultBackfillOptions);
@@ -59,6 +63,8 @@ async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptio
       return runDelta(deps, message, options.delta ?? defaultDeltaOptions);
     case "webhook_workout":
       return fetchWebhookWorkout(deps, message, (options.delta ?? defaultDeltaOptions).retry);
+    case "export":
+      return runExportJob({ ...deps, bucket: env.EXPORTS }, message, { ...defaultExportJobOptions, ...options.export });
   }
 }
 

@@ -1,14 +1,14 @@
 import { and, eq, ne } from "drizzle-orm";
 import { hevyConnections, syncRuns } from "../db/schema";
 import type { Deps } from "../deps";
-import type { SyncMessage } from "./messages";
+import type { ExportMessage, SyncMessage } from "./messages";
 
 /**
  * A message that used up its retries. The failure is recorded where the user
  * sees it: `last_error` on the connection, a failed backfill state, and the
  * sync run. A later re-connect or sync resumes from what was stored.
  */
-export async function recordDeadLetter(deps: Pick<Deps, "db" | "now">, message: SyncMessage): Promise<void> {
+export async function recordDeadLetter(deps: Pick<Deps, "db" | "now">, message: Exclude<SyncMessage, ExportMessage>): Promise<void> {
   const { db } = deps;
   const now = deps.now();
   const row = await db

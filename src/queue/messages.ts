@@ -28,9 +28,17 @@ export const webhookWorkoutMessage = z.object({
   deliveryId: z.string().min(1).max(128),
 });
 
-export const syncMessage = z.discriminatedUnion("type", [backfillMessage, deltaMessage, webhookWorkoutMessage]);
+/** Writes one per-set CSV export to R2 (src/services/export-job.ts). */
+export const exportMessage = z.object({
+  type: z.literal("export"),
+  userId,
+  exportId: z.string().min(1).max(64),
+});
+
+export const syncMessage = z.discriminatedUnion("type", [backfillMessage, deltaMessage, webhookWorkoutMessage, exportMessage]);
 
 export type BackfillMessage = z.infer<typeof backfillMessage>;
 export type DeltaMessage = z.infer<typeof deltaMessage>;
 export type WebhookWorkoutMessage = z.infer<typeof webhookWorkoutMessage>;
+export type ExportMessage = z.infer<typeof exportMessage>;
 export type SyncMessage = z.infer<typeof syncMessage>;

@@ -12,6 +12,7 @@ import type { Deps } from "../deps";
 import { HevyError } from "../hevy/client";
 import type { HevyUser } from "../hevy/types";
 import { AppError } from "../lib/errors";
+import { deleteUserExports } from "./exports";
 import { isoOrNull, isoUtc } from "../lib/time";
 import type { SyncMessage } from "../queue/messages";
 import { aad, subscribeWebhook, webhookUrl } from "./webhook-subscription";
@@ -181,8 +182,13 @@ export async function disconnectHevy(deps: Deps, userId: string, purge: boolean)
     }
   }
   const deleteConnection = deps.db.delete(hevyConnections).where(eq(hevyConnections.userId, userId));
-  if (purge) await deps.db.batch([deleteConnection, ...purgeStatements(deps.db, userId)]);
-  else await deleteConnection;
+  if (!purge) {
+    await deleteConnection;
+    return;
+  }
+  await deps.db.batch([deleteConnection, ...purgeStatements(deps.db, userId)]);
+  // CSV exports are copies of the same Hevy data: their rows, files and open uploads go too.
+  await deleteUserExports(deps, deps.exportsBucket, userId);
 }
 
 /** POST /connections/hevy/webhook-secret: the old URL stops working before Hevy learns the new one. */

@@ -1,0 +1,60 @@
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env";
+import { AppError, validationFailed } from "../lib/errors";
+import { checkRange, instantParam } from "../lib/list-query";
+import { CSV_CONTENT_TYPE, contentDisposition, findExport, openExport, requestExport, toExportView } from "../services/exports";
+
+const createBody = z
+  .strictObject({ from: instantParam.optional(), to: instantParam.optional() })
+  .superRefine(checkRange);
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/**
+ * The body of POST /exports/hevy-csv. Both fields are optional, so an empty body
+ * means "everything"; a body must be JSON (415 otherwise) and valid (400).
+ */
+async function createInput(c: Context<AppEnv>): Promise<z.output<typeof createBody>> {
+  const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
+  const isJson = JSON_MEDIA_TYPE.test(mediaType);
+  if (mediaType !== "" && !isJson) throw unsupportedMediaType();
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  if (!isJson) throw unsupportedMediaType();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new AppError(400, "invalid_json", "Malformed JSON", "The request body is not valid JSON.");
+  }
+  const parsed = createBody.safeParse(json);
+  if (!parsed.success) throw validationFailed(parsed.error.issues);
+  return parsed.data;
+}
+
+const unsupportedMediaType = () =>
+  new AppError(415, "unsupported_media_type", "Unsupported media type", "Send the body as JSON with Content-Type: application/json.");
+
+export const exportRoutes = new Hono<AppEnv>()
+  .post("/hevy-csv", async (c) => {
+    const input = await createInput(c);
+    const view = await requestExport(c.var.deps, c.var.user.id, { from: input.from ?? null, to: input.to ?? null });
+    c.header("location", `/api/v1/exports/${view.id}`);
+    return c.json({ id: view.id, status: view.status }, 202);
+  })
+  .get("/:id", async (c) => c.json(toExportView(await findExport(c.var.deps, c.var.user.id, c.req.param("id")))))
+  .get("/:id/download", async (c) => {
+    const { row, object } = await openExport(c.var.deps, c.env.EXPORTS, c.var.user.id, c.req.param("id"));
+    return new Response(object.body, {
+      headers: {
+        "content-type": CSV_CONTENT_TYPE,
+        "content-disposition": contentDisposition(row.createdAt),
+        "content-length": String(object.size),
+        etag: object.httpEtag,
+        // Health data: never kept by shared caches, and not kept by the browser either.
+        "cache-control": "private, no-store",
+        "x-content-type-options": "nosniff",
+      },
+    });
+  });

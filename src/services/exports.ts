@@ -1,0 +1,136 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { exports } from "../db/schema";
+import type { Deps } from "../deps";
+import { AppError, notFound } from "../lib/errors";
+import { isoOrNull, isoUtc } from "../lib/time";
+import type { ExportMessage } from "../queue/messages";
+import type { ExportRange } from "./export-rows";
+
+// Per-set CSV exports (SPEC §8): the request, the view, the download, and the
+// bookkeeping around the job (src/services/export-job.ts) that writes the file.
+
+export type ExportRow = typeof exports.$inferSelect;
+
+export interface ExportView {
+  id: string;
+  status: ExportRow["status"];
+  row_count: number;
+  size_bytes: number;
+  created_at: string;
+  completed_at: string | null;
+  error: string | null;
+}
+
+export const CSV_CONTENT_TYPE = "text/csv; charset=utf-8";
+
+/** Exports live under their owner's prefix, keyed by export id: a retried job rewrites the same object. */
+export const exportObjectKey = (userId: string, exportId: string) => `exports/${userId}/${exportId}.csv`;
+const userPrefix = (userId: string) => `exports/${userId}/`;
+
+/** `hevy-sets-<creation date, UTC>.csv` */
+export const exportFileName = (createdAt: number) => `hevy-sets-${new Date(createdAt).toISOString().slice(0, 10)}.csv`;
+export const contentDisposition = (createdAt: number) => `attachment; filename="${exportFileName(createdAt)}"`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const noSuchExport = () => notFound("No export with this id.");
+
+export function toExportView(row: ExportRow): ExportView {
+  return {
+    id: row.id,
+    status: row.status,
+    row_count: row.rowCount,
+    size_bytes: row.sizeBytes,
+    created_at: isoUtc(row.createdAt),
+    completed_at: isoOrNull(row.completedAt),
+    error: row.error,
+  };
+}
+
+/** POST /exports/hevy-csv: records the export and queues its job. */
+export async function requestExport(deps: Pick<Deps, "db" | "queue" | "now">, userId: string, range: ExportRange): Promise<ExportView> {
+  const id = crypto.randomUUID();
+  const row = await deps.db
+    .insert(exports)
+    .values({
+      id, userId, status: "queued", rangeFrom: range.from, rangeTo: range.to,
+      objectKey: exportObjectKey(userId, id), createdAt: deps.now(),
+    })
+    .returning()
+    .get();
+  const message: ExportMessage = { type: "export", userId, exportId: id };
+  try {
+    await deps.queue.send(message);
+  } catch (err) {
+    // Nothing would ever run it: say so on the export rather than leave it queued forever.
+    await deps.db.update(exports).set({ status: "failed", error: "The export could not be queued.", completedAt: deps.now() }).where(eq(exports.id, id));
+    throw err;
+  }
+  return toExportView(row);
+}
+
+/** The caller's export; another user's id or an unknown one is 404. */
+export async function findExport(deps: Pick<Deps, "db">, userId: string, id: string): Promise<ExportRow> {
+  if (!UUID.test(id)) throw noSuchExport();
+  const row = await deps.db.select().from(exports).where(and(eq(exports.id, id), eq(exports.userId, userId))).get();
+  if (!row) throw noSuchExport();
+  return row;
+}
+
+/** GET /exports/{id}/download: the finished file, streamed from R2. */
+export async function openExport(deps: Pick<Deps, "db">, bucket: R2Bucket, userId: string, id: string): Promise<{ row: ExportRow; object: R2ObjectBody }> {
+  const row = await findExport(deps, userId, id);
+  if (row.status === "failed") {
+    throw new AppError(409, "export_failed", "Export failed", `This export failed and has no file: ${row.error ?? "unknown error"} Request a new one.`);
+  }
+  if (row.status !== "done") {
+    throw new AppError(409, "export_not_ready", "Export not ready",
+      `This export is ${row.status}; download it once GET /api/v1/exports/${row.id} shows status "done".`);
+  }
+  const object = await bucket.get(row.objectKey);
+  if (!object) throw new AppError(410, "export_gone", "Export gone", "The file of this export no longer exists. Request a new one.");
+  return { row, object };
+}
+
+/** Aborts a multipart upload; false when R2 refused (it may already be completed or aborted). */
+export async function abortUpload(bucket: R2Bucket, key: string, uploadId: string): Promise<boolean> {
+  try {
+    await bucket.resumeMultipartUpload(key, uploadId).abort();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The dead-letter consumer's part: an export whose job used up its retries is
+ * marked failed with the last attempt's reason, and an upload it left is aborted.
+ */
+export async function recordExportDeadLetter(deps: Pick<Deps, "db" | "now">, bucket: R2Bucket, message: ExportMessage): Promise<void> {
+  const { db } = deps;
+  const row = await db.select().from(exports).where(and(eq(exports.id, message.exportId), eq(exports.userId, message.userId))).get();
+  if (!row || row.status === "done" || row.status === "failed") return;
+  if (row.uploadId) await abortUpload(bucket, row.objectKey, row.uploadId);
+  const cause = row.error?.replace(/; retrying$/, "") ?? "the job did not finish";
+  await db
+    .update(exports)
+    .set({ status: "failed", error: `Export failed after repeated attempts: ${cause}`, uploadId: null, completedAt: deps.now() })
+    .where(and(eq(exports.id, row.id), inArray(exports.status, ["queued", "running"])));
+}
+
+/**
+ * Deletes every export of a user: in-progress uploads aborted, objects removed
+ * (listed by the user's prefix, so strays go too), rows deleted. For
+ * DELETE /connections/hevy?purge=true. A job still running notices the missing
+ * row when it next records progress, and removes what it wrote.
+ */
+export async function deleteUserExports(deps: Pick<Deps, "db">, bucket: R2Bucket, userId: string): Promise<void> {
+  const rows = await deps.db.select().from(exports).where(eq(exports.userId, userId)).all();
+  for (const row of rows) if (row.uploadId) await abortUpload(bucket, row.objectKey, row.uploadId);
+  await deps.db.delete(exports).where(eq(exports.userId, userId));
+  let cursor: string | undefined;
+  do {
+    const listed = await bucket.list({ prefix: userPrefix(userId), cursor, limit: 1000 });
+    if (listed.objects.length > 0) await bucket.delete(listed.objects.map((o) => o.key));
+    cursor = listed.truncated ? listed.cursor : undefined;
+  } while (cursor);
+}
