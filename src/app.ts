@@ -8,6 +8,7 @@ import { limitBody, MIB, requireUser, withDeps } from "./lib/middleware";
 import { adminRoutes } from "./routes/admin";
 import { connectionRoutes } from "./routes/connections";
 import { exportRoutes } from "./routes/exports";
+import { hevyMetricsRoutes } from "./routes/hevy-metrics";
 import { pageError, pageRoutes } from "./routes/pages";
 import { recoveryRoutes } from "./routes/recovery";
 import { sourceRoutes } from "./routes/sources";
@@ -33,6 +34,7 @@ export function createApp(options: AppOptions = {}) {
   app.route("/admin/v1", adminRoutes);
   app.route("/api/v1/connections/hevy", connectionRoutes);
   app.route("/api/v1/exports", exportRoutes);
+  app.route("/api/v1/hevy", hevyMetricsRoutes);
   app.route("/api/v1/workouts", workoutRoutes);
   app.route("/api/v1/workouts", unifiedRoutes);
   app.route("/api/v1/sources", sourceRoutes);

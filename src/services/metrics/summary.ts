@@ -1,0 +1,77 @@
+import type { Deps } from "../../deps";
+import type { AuthUser } from "../../env";
+import { notFound } from "../../lib/errors";
+import { mondayWeeks } from "../../lib/zoned-time";
+import { muscleGroups, type MuscleGroupView, type Range } from "./muscle-groups";
+import { runParts } from "./part";
+import { currentPrs, type PrView, prsWithin } from "./prs";
+import { type LatestSessionRecovery, latestSessionRecovery } from "./recovery";
+import { recentSessions, type SessionView } from "./sessions";
+import { type Totals, totalsOf, weeklyTrend, type WeekView } from "./trends";
+
+// Strength metrics (SPEC §7, §10). Every number is aggregated in D1; the Worker
+// only shapes a bounded number of rows (weeks, PR winners, muscle groups, five
+// sessions, a few dozen recovery readings), whatever the size of the history.
+
+export const DEFAULT_WEEKS = 12;
+export const MAX_WEEKS = 104;
+
+type MetricsDeps = Pick<Deps, "d1" | "now">;
+type MetricsUser = Pick<AuthUser, "id" | "timezone">;
+
+export interface Summary {
+  weeks: WeekView[];
+  totals: Totals;
+  prs: PrView[];
+  recent_prs: PrView[];
+  muscle_groups: MuscleGroupView[];
+  recent_sessions: SessionView[];
+  latest_session_recovery: LatestSessionRecovery | null;
+}
+
+/** GET /hevy/summary: every part in one D1 batch, so one round trip and one consistent snapshot. */
+export async function getSummary(deps: MetricsDeps, user: MetricsUser, weekCount: number): Promise<Summary> {
+  const weeks = mondayWeeks(deps.now(), user.timezone, weekCount);
+  const window = { from: weeks[0]!.from, to: weeks.at(-1)!.to };
+  const [trend, prs, groups, sessions, recovery] = await runParts(deps.d1, [
+    weeklyTrend(user.id, weeks),
+    currentPrs(user.id),
+    muscleGroups(user.id, window),
+    recentSessions(user.id),
+    latestSessionRecovery(user.id, user.timezone),
+  ]);
+  return {
+    weeks: trend,
+    totals: totalsOf(trend),
+    prs,
+    recent_prs: prsWithin(prs, window.from, window.to),
+    muscle_groups: groups,
+    recent_sessions: sessions,
+    latest_session_recovery: recovery,
+  };
+}
+
+/** GET /hevy/trends: the summary's `weeks` and `totals`. */
+export async function getTrends(deps: MetricsDeps, user: MetricsUser, weekCount: number): Promise<Pick<Summary, "weeks" | "totals">> {
+  const [trend] = await runParts(deps.d1, [weeklyTrend(user.id, mondayWeeks(deps.now(), user.timezone, weekCount))]);
+  return { weeks: trend, totals: totalsOf(trend) };
+}
+
+/** GET /hevy/prs: current all-time PRs. */
+export async function getPrs(deps: MetricsDeps, user: MetricsUser): Promise<PrView[]> {
+  const [prs] = await runParts(deps.d1, [currentPrs(user.id)]);
+  return prs;
+}
+
+/** GET /hevy/muscle-groups: the rollup over workouts starting in [from, to). */
+export async function getMuscleGroups(deps: MetricsDeps, user: MetricsUser, range: Range): Promise<MuscleGroupView[]> {
+  const [groups] = await runParts(deps.d1, [muscleGroups(user.id, range)]);
+  return groups;
+}
+
+/** GET /hevy/sessions/latest/recovery: 404 until the user has a Hevy workout. */
+export async function getLatestSessionRecovery(deps: MetricsDeps, user: MetricsUser): Promise<LatestSessionRecovery> {
+  const [recovery] = await runParts(deps.d1, [latestSessionRecovery(user.id, user.timezone)]);
+  if (!recovery) throw notFound("No Hevy workout yet, so no latest session.");
+  return recovery;
+}
