@@ -3,6 +3,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { benchBackfill } from "./backfill.ts";
+import { benchExport } from "./export.ts";
+import { benchSummary } from "./summary.ts";
+import { benchUnified } from "./unified.ts";
 import { ROOT } from "./lib.ts";
 
 const suites: Record<string, () => Promise<unknown>> = {
@@ -12,6 +15,32 @@ const suites: Record<string, () => Promise<unknown>> = {
     const large = await benchBackfill(10_000, 0);
     console.log("backfill 10,000 workouts, no latency:", JSON.stringify(large, null, 2));
     return { withLatency, large };
+  },
+  summary: async () => {
+    // BENCH_SUMMARY_WORKOUTS=500 for a quick smoke run.
+    const workouts = Number(process.env.BENCH_SUMMARY_WORKOUTS ?? 10_000);
+    const result = await benchSummary(workouts, 50);
+    console.log(`GET /api/v1/hevy/summary?weeks=12, ${workouts} workouts:`, JSON.stringify(result, null, 2));
+    return result;
+  },
+  unified: async () => {
+    // BENCH_UNIFIED_WORKOUTS=500 for a quick smoke run (that many Hevy and as many other-source workouts).
+    const perSide = Number(process.env.BENCH_UNIFIED_WORKOUTS ?? 10_000);
+    const result = await benchUnified(perSide, perSide);
+    console.log(`GET /api/v1/workouts/unified?limit=100, ${perSide} Hevy + ${perSide} other-source workouts:`, JSON.stringify(result, null, 2));
+    return result;
+  },
+  export: async () => {
+    // A smaller export first, to compare: memory must not grow with the row count.
+    // BENCH_EXPORT_WORKOUTS=200 for a quick smoke run (one size only).
+    const sizes = process.env.BENCH_EXPORT_WORKOUTS ? [Number(process.env.BENCH_EXPORT_WORKOUTS)] : [2_000, 10_000];
+    const runs = [];
+    for (const workouts of sizes) {
+      const result = await benchExport(workouts);
+      console.log(`CSV export of ${workouts} workouts:`, JSON.stringify(result, null, 2));
+      runs.push(result);
+    }
+    return runs;
   },
 };
 

@@ -89,7 +89,8 @@ describe("pages: login, session cookie and CSRF", () => {
     const browser = new Browser(t);
     await browser.login(user);
     const csrf = Browser.csrf(await (await browser.go("/connections/hevy")).text());
-    for (const form of [{ action: "connect", api_key: account.apiKey }, { action: "connect", api_key: account.apiKey, _csrf: "x" }]) {
+    const forms: Array<Record<string, string>> = [{ action: "connect", api_key: account.apiKey }, { action: "connect", api_key: account.apiKey, _csrf: "x" }];
+    for (const form of forms) {
       expect((await browser.go("/connections/hevy", { form })).status).toBe(403);
     }
     const crossSite = await browser.go("/connections/hevy", {
