@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { HevyWorkout } from "./fakes/hevy";
 import { createUser, useTestContext, type TestContext, type TestUser } from "./helpers";
+import { drainQueue, fastBackfill } from "./queue-helpers";
 
 /** A tiny browser: keeps cookies, follows nothing, reads the CSRF field out of the page. */
 class Browser {
@@ -44,7 +46,7 @@ describe("pages: login, session cookie and CSRF", () => {
   const t = useTestContext();
 
   it("redirects to /login without a session", async () => {
-    for (const path of ["/connections/hevy", "/connections/hevy/status"]) {
+    for (const path of ["/hevy", "/connections/hevy", "/connections/hevy/status", `/connections/hevy/exports/${crypto.randomUUID()}/download`]) {
       const res = await new Browser(t).go(path);
       expect(res.status).toBe(302);
       expect(res.headers.get("location")).toBe("/login");
@@ -60,7 +62,7 @@ describe("pages: login, session cookie and CSRF", () => {
 
     const res = await browser.go("/login", { form: { _csrf: Browser.csrf(await login.text()), token: user.token } });
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe("/connections/hevy");
+    expect(res.headers.get("location")).toBe("/hevy");
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith("vt_session="))!;
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/Secure/);
@@ -169,5 +171,79 @@ describe("pages: login, session cookie and CSRF", () => {
     expect((await replay.go("/connections/hevy")).status).toBe(200);
     await env.DB.prepare("UPDATE api_tokens SET revoked_at = 1 WHERE user_id = ?").bind(user.id).run();
     expect((await replay.go("/connections/hevy")).status).toBe(302);
+  });
+});
+
+/** The heaviest non-warm-up weight per template, worked out from the fake's truth. */
+function heaviestByTemplate(workouts: HevyWorkout[]): Map<string, number> {
+  const best = new Map<string, number>();
+  for (const w of workouts)
+    for (const e of w.exercises)
+      for (const set of e.sets)
+        if (set.type !== "warmup" && set.weight_kg !== null && set.weight_kg > 0)
+          best.set(e.exercise_template_id, Math.max(best.get(e.exercise_template_id) ?? 0, set.weight_kg));
+  return best;
+}
+
+describe("pages: the Hevy hub and the CSV export", () => {
+  const t = useTestContext();
+
+  async function connectedUser() {
+    const user = await createUser(t);
+    const account = t.hevy.createAccount();
+    t.hevy.generateHistory(account.apiKey, 40, { seed: 21, weeks: 8 });
+    const browser = new Browser(t);
+    await browser.login(user);
+    const csrf = Browser.csrf(await (await browser.go("/connections/hevy")).text());
+    await browser.go("/connections/hevy", { form: { action: "connect", api_key: account.apiKey, _csrf: csrf } });
+    await drainQueue(t, { backfill: fastBackfill() });
+    return { user, account, browser, csrf };
+  }
+
+  it("shows the user's weekly volume chart and PR table with the numbers of their history", async () => {
+    const { account, browser } = await connectedUser();
+    const res = await browser.go("/hevy");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toContain("script-src 'nonce-");
+    const html = await res.text();
+    const chart = html.slice(html.indexOf('id="volume-chart"'), html.indexOf("</svg>", html.indexOf('id="volume-chart"')));
+    expect(chart.match(/class="bar"/g)).toHaveLength(12);
+    expect(chart).toContain("volume (kg)");
+    const truth = heaviestByTemplate(t.hevy.listWorkouts(account.apiKey));
+    expect(truth.size).toBeGreaterThan(3);
+    for (const [templateId, kg] of truth) {
+      const row = html.slice(html.indexOf(`data-template="${templateId}"`));
+      const start = row.indexOf('data-kind="heaviest_weight"');
+      const cell = row.slice(start, row.indexOf("</td>", start));
+      expect(cell, templateId).toContain(`${Math.round(kg * 10) / 10} kg`);
+    }
+    const other = new Browser(t);
+    await other.login(await createUser(t));
+    const empty = await (await other.go("/hevy")).text();
+    expect(empty).toContain("Hevy is not connected yet");
+    expect(empty).not.toContain("data-template=");
+  });
+
+  it("exports a CSV from the page and downloads it through the page's link, for its owner only", async () => {
+    const { account, browser, csrf } = await connectedUser();
+    const post = await browser.go("/connections/hevy", { form: { action: "export", _csrf: csrf } });
+    expect(post.status).toBe(303);
+    const queued = (await (await browser.go("/connections/hevy/status")).json()) as { latest_export: { id: string; status: string } };
+    expect(queued.latest_export.status).toBe("queued");
+    await drainQueue(t);
+    const done = (await (await browser.go("/connections/hevy/status")).json()) as { latest_export: { id: string; status: string; row_count: number } };
+    const sets = t.hevy.listWorkouts(account.apiKey).reduce((n, w) => n + w.exercises.reduce((m, e) => m + e.sets.length, 0), 0);
+    expect(done.latest_export).toMatchObject({ status: "done", row_count: sets });
+    const page = await (await browser.go("/connections/hevy")).text();
+    expect(page).toContain(`/connections/hevy/exports/${done.latest_export.id}/download`);
+    const file = await browser.go(`/connections/hevy/exports/${done.latest_export.id}/download`);
+    expect(file.status).toBe(200);
+    expect(file.headers.get("content-disposition")).toMatch(/^attachment; filename="hevy-sets-\d{4}-\d{2}-\d{2}\.csv"$/);
+    expect((await file.text()).split("\r\n")[0]).toBe(
+      "workout_id,workout_title,start_time,end_time,duration_seconds,exercise_index,exercise_title,exercise_template_id,superset_id,exercise_notes,set_index,set_type,weight_kg,reps,distance_meters,duration_seconds_set,rpe,custom_metric,workout_updated_at",
+    );
+    const other = new Browser(t);
+    await other.login(await createUser(t));
+    expect((await other.go(`/connections/hevy/exports/${done.latest_export.id}/download`)).status).toBe(404);
   });
 });

@@ -1,4 +1,5 @@
 import type { ConnectionView } from "../services/connections";
+import type { ExportView } from "../services/exports";
 import { CsrfField, Layout } from "./layout";
 
 export interface ConnectionPageProps {
@@ -8,8 +9,32 @@ export interface ConnectionPageProps {
   view: ConnectionView | null;
   error?: string;
   notice?: string;
-  /** Extra sections (the CSV export) rendered under the connection. */
-  extra?: unknown;
+  latestExport: ExportView | null;
+}
+
+export const exportDownloadPath = (id: string) => `/connections/hevy/exports/${id}/download`;
+
+function ExportCard(props: { csrf: string; latest: ExportView | null }) {
+  const e = props.latest;
+  return (
+    <div class="card" id="export" data-export-id={e?.id ?? ""} data-export-status={e?.status ?? ""}>
+      <h2>Export CSV</h2>
+      <p class="muted">Every set of every workout, one row each, as a CSV file you can open in a spreadsheet.</p>
+      <p data-export-line hidden={!e}>
+        Latest export: <strong data-export-state>{e?.status ?? ""}</strong>
+        <span data-export-size>{e && e.status === "done" ? ` · ${e.row_count} rows · ${Math.ceil(e.size_bytes / 1024)} KiB` : ""}</span>
+        {e?.error ? <span class="error">{e.error}</span> : null}
+      </p>
+      <p>
+        <a class="button" data-export-download href={e ? exportDownloadPath(e.id) : "#"} hidden={e?.status !== "done"}>
+          Download CSV
+        </a>
+      </p>
+      <div class="row">
+        <Action csrf={props.csrf} action="export" label="Export CSV" kind="secondary" />
+      </div>
+    </div>
+  );
 }
 
 const statusBadge = (status: ConnectionView["status"]) =>
@@ -66,7 +91,18 @@ export const PROGRESS_SCRIPT = `
     if (err) { err.textContent = v.last_error || ""; err.hidden = !v.last_error; }
     var sync = document.querySelector("[data-last-sync]");
     if (sync) sync.textContent = v.last_sync_at || "not yet";
-    return b.state === "queued" || b.state === "running";
+    var e = v.latest_export, card = document.getElementById("export");
+    var exporting = false;
+    if (e && card) {
+      card.querySelector("[data-export-line]").hidden = false;
+      card.querySelector("[data-export-state]").textContent = e.status;
+      card.querySelector("[data-export-size]").textContent = e.status === "done" ? " · " + e.row_count + " rows · " + Math.ceil(e.size_bytes / 1024) + " KiB" : "";
+      var link = card.querySelector("[data-export-download]");
+      link.href = "/connections/hevy/exports/" + e.id + "/download";
+      link.hidden = e.status !== "done";
+      exporting = e.status === "queued" || e.status === "running";
+    }
+    return b.state === "queued" || b.state === "running" || exporting;
   }
   function poll() {
     fetch("/connections/hevy/status", { credentials: "same-origin", headers: { accept: "application/json" } })
@@ -74,7 +110,9 @@ export const PROGRESS_SCRIPT = `
       .then(function (v) { if (v && render(v)) setTimeout(poll, 1500); })
       .catch(function () { setTimeout(poll, 5000); });
   }
-  if (box.dataset.active === "true") setTimeout(poll, 1000);
+  var card = document.getElementById("export");
+  var exporting = card && (card.dataset.exportStatus === "queued" || card.dataset.exportStatus === "running");
+  if (box.dataset.active === "true" || exporting) setTimeout(poll, 1000);
 })();
 `;
 
@@ -130,7 +168,7 @@ export function ConnectionPage(props: ConnectionPageProps) {
               <Action csrf={props.csrf} action="rotate" label="Rotate secret" kind="secondary" />
             </div>
           </div>
-          {props.extra}
+          <ExportCard csrf={props.csrf} latest={props.latestExport} />
           {v.status === "active" && (
             <div class="card">
               <h2>Replace the API key</h2>

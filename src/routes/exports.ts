@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../env";
 import { AppError, validationFailed } from "../lib/errors";
 import { checkRange, instantParam } from "../lib/list-query";
-import { CSV_CONTENT_TYPE, contentDisposition, findExport, openExport, requestExport, toExportView } from "../services/exports";
+import { csvDownloadResponse, findExport, openExport, requestExport, toExportView } from "../services/exports";
 
 const createBody = z
   .strictObject({ from: instantParam.optional(), to: instantParam.optional() })
@@ -45,16 +45,6 @@ export const exportRoutes = new Hono<AppEnv>()
   })
   .get("/:id", async (c) => c.json(toExportView(await findExport(c.var.deps, c.var.user.id, c.req.param("id")))))
   .get("/:id/download", async (c) => {
-    const { row, object } = await openExport(c.var.deps, c.env.EXPORTS, c.var.user.id, c.req.param("id"));
-    return new Response(object.body, {
-      headers: {
-        "content-type": CSV_CONTENT_TYPE,
-        "content-disposition": contentDisposition(row.createdAt),
-        "content-length": String(object.size),
-        etag: object.httpEtag,
-        // Health data: never kept by shared caches, and not kept by the browser either.
-        "cache-control": "private, no-store",
-        "x-content-type-options": "nosniff",
-      },
-    });
+    const { row, object } = await openExport(c.var.deps, c.var.deps.exportsBucket, c.var.user.id, c.req.param("id"));
+    return csvDownloadResponse(row, object);
   });

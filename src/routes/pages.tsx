@@ -6,16 +6,21 @@ import { AppError } from "../lib/errors";
 import { limitBody } from "../lib/middleware";
 import { newSession, openSession, SESSION_COOKIE, SESSION_TTL_MS, sealSession, type Session } from "../lib/session";
 import { ConnectionPage } from "../pages/connection";
+import { HubPage } from "../pages/hub";
 import { Layout } from "../pages/layout";
 import { LoginPage } from "../pages/login";
 import { STYLESHEET } from "../pages/styles";
 import { connectHevy, disconnectHevy, findConnection, connectionView, requestSync, rotateWebhookSecret } from "../services/connections";
+import { csvDownloadResponse, latestExport, openExport, requestExport } from "../services/exports";
+import { getSummary } from "../services/metrics/summary";
 import { userForToken } from "../services/users";
 
 type PageEnv = AppEnv & { Variables: AppEnv["Variables"] & { session: Session; nonce: string } };
 
 const LOGIN_CSRF_COOKIE = "vt_login";
-const HOME = "/connections/hevy";
+const HOME = "/hevy";
+const CONNECTION = "/connections/hevy";
+const HUB_WEEKS = [4, 12, 26, 52];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const NOTICES: Record<string, string> = {
@@ -23,6 +28,7 @@ const NOTICES: Record<string, string> = {
   synced: "A sync is on its way.",
   rotated: "The webhook address was replaced; the old one no longer works.",
   disconnected: "Hevy is disconnected and the key is deleted.",
+  exporting: "Your CSV export is being written; a download link appears here when it is ready.",
 };
 
 /** Pages send a strict CSP: scripts only with this response's nonce, nothing framed. */
@@ -62,9 +68,9 @@ const forbidden = () => new AppError(403, "csrf_failed", "Form expired", "The fo
 
 async function renderConnection(c: Context<PageEnv>, status: 200 | 400 | 422 | 502, extra: { error?: string; notice?: string } = {}) {
   const user = c.var.user as AuthUser;
-  const row = await findConnection(c.var.deps.db, user.id);
+  const [row, latest] = await Promise.all([findConnection(c.var.deps.db, user.id), latestExport(c.var.deps, user.id)]);
   const view = row ? await connectionView(c.var.deps, row) : null;
-  return c.html(<ConnectionPage email={user.email} csrf={c.var.session.csrf} nonce={c.var.nonce} view={view} {...extra} />, status);
+  return c.html(<ConnectionPage email={user.email} csrf={c.var.session.csrf} nonce={c.var.nonce} view={view} latestExport={latest} {...extra} />, status);
 }
 
 export const pageRoutes = new Hono<PageEnv>()
@@ -72,6 +78,7 @@ export const pageRoutes = new Hono<PageEnv>()
   .use("/login", securityHeaders, limitBody(64 * 1024))
   .use("/logout", securityHeaders, limitBody(64 * 1024))
   .use("/connections/*", securityHeaders, limitBody(64 * 1024))
+  .use("/hevy", securityHeaders, requireSession)
   .get("/", (c) => c.redirect(HOME, 302))
   .get("/login", async (c) => {
     const csrf = randomSecret(24);
@@ -99,6 +106,12 @@ export const pageRoutes = new Hono<PageEnv>()
     deleteCookie(c, SESSION_COOKIE, sessionCookieOptions);
     return c.redirect("/login", 303);
   })
+  .get("/hevy", async (c) => {
+    const weeks = HUB_WEEKS.includes(Number(c.req.query("weeks"))) ? Number(c.req.query("weeks")) : 12;
+    const user = c.var.user;
+    const [summary, connection] = await Promise.all([getSummary(c.var.deps, user, weeks), findConnection(c.var.deps.db, user.id)]);
+    return c.html(<HubPage email={user.email} csrf={c.var.session.csrf} summary={summary} weeks={weeks} connected={Boolean(connection)} />);
+  })
   .use("/connections/*", requireSession, requireCsrf)
   .get("/connections/hevy", async (c) => {
     const notice = NOTICES[c.req.query("notice") ?? ""];
@@ -107,7 +120,11 @@ export const pageRoutes = new Hono<PageEnv>()
   .get("/connections/hevy/status", async (c) => {
     const row = await findConnection(c.var.deps.db, c.var.user.id);
     if (!row) return c.json({ error: "not connected" }, 404);
-    return c.json(await connectionView(c.var.deps, row));
+    return c.json({ ...(await connectionView(c.var.deps, row)), latest_export: await latestExport(c.var.deps, c.var.user.id) });
+  })
+  .get("/connections/hevy/exports/:id/download", async (c) => {
+    const { row, object } = await openExport(c.var.deps, c.var.deps.exportsBucket, c.var.user.id, c.req.param("id"));
+    return csvDownloadResponse(row, object);
   })
   .post("/connections/hevy", async (c) => {
     const form = await c.req.parseBody();
@@ -119,17 +136,20 @@ export const pageRoutes = new Hono<PageEnv>()
           const key = typeof form.api_key === "string" ? form.api_key.trim() : "";
           if (!UUID.test(key)) return renderConnection(c, 400, { error: "That is not a Hevy API key: it looks like xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx." });
           await connectHevy(deps, userId, key);
-          return c.redirect(`${HOME}?notice=connected`, 303);
+          return c.redirect(`${CONNECTION}?notice=connected`, 303);
         }
         case "sync":
           await requestSync(deps, userId);
-          return c.redirect(`${HOME}?notice=synced`, 303);
+          return c.redirect(`${CONNECTION}?notice=synced`, 303);
         case "rotate":
           await rotateWebhookSecret(deps, userId);
-          return c.redirect(`${HOME}?notice=rotated`, 303);
+          return c.redirect(`${CONNECTION}?notice=rotated`, 303);
+        case "export":
+          await requestExport(deps, userId, { from: null, to: null });
+          return c.redirect(`${CONNECTION}?notice=exporting`, 303);
         case "disconnect":
           await disconnectHevy(deps, userId, form.purge === "true");
-          return c.redirect(`${HOME}?notice=disconnected`, 303);
+          return c.redirect(`${CONNECTION}?notice=disconnected`, 303);
         default:
           return renderConnection(c, 400, { error: "Unknown action." });
       }

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import { exports } from "../db/schema";
 import type { Deps } from "../deps";
 import { AppError, notFound } from "../lib/errors";
@@ -76,6 +76,12 @@ export async function findExport(deps: Pick<Deps, "db">, userId: string, id: str
   return row;
 }
 
+/** The user's most recent export, for the Connections page. */
+export async function latestExport(deps: Pick<Deps, "db">, userId: string): Promise<ExportView | null> {
+  const row = await deps.db.select().from(exports).where(eq(exports.userId, userId)).orderBy(desc(exports.createdAt)).limit(1).get();
+  return row ? toExportView(row) : null;
+}
+
 /** GET /exports/{id}/download: the finished file, streamed from R2. */
 export async function openExport(deps: Pick<Deps, "db">, bucket: R2Bucket, userId: string, id: string): Promise<{ row: ExportRow; object: R2ObjectBody }> {
   const row = await findExport(deps, userId, id);
@@ -89,6 +95,21 @@ export async function openExport(deps: Pick<Deps, "db">, bucket: R2Bucket, userI
   const object = await bucket.get(row.objectKey);
   if (!object) throw new AppError(410, "export_gone", "Export gone", "The file of this export no longer exists. Request a new one.");
   return { row, object };
+}
+
+/** The HTTP answer carrying a finished export (API download and the page's link alike). */
+export function csvDownloadResponse(row: ExportRow, object: R2ObjectBody): Response {
+  return new Response(object.body, {
+    headers: {
+      "content-type": CSV_CONTENT_TYPE,
+      "content-disposition": contentDisposition(row.createdAt),
+      "content-length": String(object.size),
+      etag: object.httpEtag,
+      // Health data: never kept by shared caches, and not kept by the browser either.
+      "cache-control": "private, no-store",
+      "x-content-type-options": "nosniff",
+    },
+  });
 }
 
 /** Aborts a multipart upload; false when R2 refused (it may already be completed or aborted). */

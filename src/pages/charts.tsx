@@ -1,0 +1,61 @@
+// Inline SVG charts: no script, no build step, labelled axes, readable at phone width.
+
+export interface Bar {
+  label: string;
+  value: number;
+}
+
+/** Round numbers for axis ticks: 1, 2 or 5 times a power of ten. */
+export function niceStep(max: number, ticks = 4): number {
+  if (max <= 0) return 1;
+  const raw = max / ticks;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const unit = raw / power;
+  return (unit <= 1 ? 1 : unit <= 2 ? 2 : unit <= 5 ? 5 : 10) * power;
+}
+
+const compact = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n * 10) / 10}`);
+
+export function BarChart(props: { bars: Bar[]; yLabel: string; xLabel: string; title: string; id?: string }) {
+  const width = 640;
+  const height = 240;
+  const pad = { left: 56, right: 12, top: 16, bottom: 52 };
+  const plotW = width - pad.left - pad.right;
+  const plotH = height - pad.top - pad.bottom;
+  const max = Math.max(0, ...props.bars.map((b) => b.value));
+  const step = niceStep(max);
+  const top = Math.max(step, Math.ceil(max / step) * step);
+  const ticks = Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step);
+  const slot = plotW / Math.max(1, props.bars.length);
+  const barW = Math.max(2, slot * 0.7);
+  const y = (v: number) => pad.top + plotH - (v / top) * plotH;
+  const labelEvery = Math.ceil(props.bars.length / 8);
+  return (
+    <svg class="chart" id={props.id} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.title}>
+      <title>{props.title}</title>
+      {ticks.map((t) => (
+        <g>
+          <line x1={pad.left} x2={width - pad.right} y1={y(t)} y2={y(t)} stroke="#e2e5ea" />
+          <text x={pad.left - 6} y={y(t) + 4} text-anchor="end">{compact(t)}</text>
+        </g>
+      ))}
+      {props.bars.map((b, i) => {
+        const x = pad.left + i * slot + (slot - barW) / 2;
+        return (
+          <g>
+            <rect class="bar" x={x} y={y(b.value)} width={barW} height={pad.top + plotH - y(b.value)} data-label={b.label} data-value={String(b.value)}>
+              <title>{`${b.label}: ${compact(b.value)}`}</title>
+            </rect>
+            {i % labelEvery === 0 && (
+              <text x={x + barW / 2} y={height - pad.bottom + 16} text-anchor="middle">{b.label}</text>
+            )}
+          </g>
+        );
+      })}
+      <line x1={pad.left} x2={width - pad.right} y1={pad.top + plotH} y2={pad.top + plotH} stroke="#5d6675" />
+      <line x1={pad.left} x2={pad.left} y1={pad.top} y2={pad.top + plotH} stroke="#5d6675" />
+      <text x={pad.left + plotW / 2} y={height - 8} text-anchor="middle">{props.xLabel}</text>
+      <text transform={`translate(14 ${pad.top + plotH / 2}) rotate(-90)`} text-anchor="middle">{props.yLabel}</text>
+    </svg>
+  );
+}

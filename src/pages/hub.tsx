@@ -1,0 +1,181 @@
+import type { Summary } from "../services/metrics/summary";
+import type { PrKind, PrView } from "../services/metrics/prs";
+import type { ReadingView } from "../services/metrics/recovery";
+import { BarChart } from "./charts";
+import { Layout } from "./layout";
+
+const KINDS: Array<[PrKind, string, (p: PrView) => string]> = [
+  ["heaviest_weight", "Heaviest", (p) => `${num(p.value)} kg`],
+  ["best_e1rm", "Best e1RM", (p) => `${num(p.value)} kg (${num(p.weight_kg ?? 0)} × ${p.reps})`],
+  ["most_reps", "Most reps", (p) => `${num(p.value)}`],
+  ["best_set_volume", "Best set", (p) => `${num(p.value)} kg (${num(p.weight_kg ?? 0)} × ${p.reps})`],
+];
+
+/** Display rounding only (the API never rounds): one decimal at most. */
+const num = (n: number) => (Number.isInteger(n) ? String(n) : (Math.round(n * 10) / 10).toString());
+const day = (iso: string) => iso.slice(0, 10);
+const weekLabel = (weekStart: string) => weekStart.slice(5);
+
+function Reading(props: { name: string; reading: ReadingView | null }) {
+  if (!props.reading) return <p>{props.name}: <span class="muted">no reading for the next morning</span></p>;
+  const r = props.reading;
+  const delta = r.avg_30d === null ? null : r.score - r.avg_30d;
+  return (
+    <p>
+      {props.name} on {r.date}: <span class="stat">{num(r.score)}</span>{" "}
+      {r.avg_30d === null ? (
+        <span class="muted">(no 30-day average yet)</span>
+      ) : (
+        <span class="muted">
+          vs 30-day average {num(r.avg_30d)} ({delta! >= 0 ? "+" : ""}
+          {num(delta!)})
+        </span>
+      )}
+    </p>
+  );
+}
+
+export function HubPage(props: { email: string; csrf: string; summary: Summary; weeks: number; connected: boolean }) {
+  const s = props.summary;
+  const byExercise = new Map<string, { title: string; prs: Partial<Record<PrKind, PrView>> }>();
+  for (const p of s.prs) {
+    const entry = byExercise.get(p.exercise_template_id) ?? { title: p.exercise_title, prs: {} };
+    entry.prs[p.kind] = p;
+    byExercise.set(p.exercise_template_id, entry);
+  }
+  const maxGroupSets = Math.max(1, ...s.muscle_groups.map((g) => g.sets));
+  const latest = s.latest_session_recovery;
+  return (
+    <Layout title="Hevy hub" session={{ email: props.email, csrf: props.csrf }} current="hub">
+      {!props.connected && (
+        <p class="notice">
+          Hevy is not connected yet. <a href="/connections/hevy">Connect it</a> to see your training here.
+        </p>
+      )}
+      <div class="grid">
+        <div class="card">
+          <h2>Last {props.weeks} weeks</h2>
+          <p>
+            <span class="stat" data-total-workouts>{s.totals.workouts}</span> workouts · <span class="stat">{s.totals.sets}</span> sets ·{" "}
+            <span class="stat" data-total-volume>{num(s.totals.volume_kg)}</span> kg
+          </p>
+        </div>
+        <div class="card">
+          <h2>Latest session vs next morning</h2>
+          {latest ? (
+            <>
+              <p class="muted">Session of {day(latest.start_time)}</p>
+              <Reading name="WHOOP recovery" reading={latest.whoop_recovery} />
+              <Reading name="Oura readiness" reading={latest.oura_readiness} />
+            </>
+          ) : (
+            <p class="muted">No lift session yet.</p>
+          )}
+        </div>
+      </div>
+      <div class="card">
+        <h2>Weekly volume</h2>
+        <BarChart id="volume-chart" title="Weekly volume (kg)" yLabel="volume (kg)" xLabel="week starting (Monday)" bars={s.weeks.map((w) => ({ label: weekLabel(w.week_start), value: w.volume_kg }))} />
+      </div>
+      <div class="card">
+        <h2>Workouts per week</h2>
+        <BarChart id="workouts-chart" title="Workouts per week" yLabel="workouts" xLabel="week starting (Monday)" bars={s.weeks.map((w) => ({ label: weekLabel(w.week_start), value: w.workouts }))} />
+      </div>
+      <div class="card">
+        <h2>Personal records</h2>
+        {byExercise.size === 0 ? (
+          <p class="muted">No records yet.</p>
+        ) : (
+          <div class="table-wrap">
+            <table id="pr-table">
+              <thead>
+                <tr>
+                  <th>Exercise</th>
+                  {KINDS.map(([, label]) => (
+                    <th>{label}</th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {[...byExercise.entries()].map(([id, e]) => (
+                  <tr data-template={id}>
+                    <td>{e.title}</td>
+                    {KINDS.map(([kind, , show]) => {
+                      const p = e.prs[kind];
+                      return (
+                        <td data-kind={kind}>
+                          {p ? (
+                            <>
+                              {show(p)}
+                              <br />
+                              <span class="muted">{day(p.achieved_at)}</span>
+                            </>
+                          ) : (
+                            "—"
+                          )}
+                        </td>
+                      );
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+      <div class="grid">
+        <div class="card">
+          <h2>Muscle groups ({props.weeks} weeks)</h2>
+          <table id="muscle-groups">
+            <thead>
+              <tr>
+                <th>Group</th>
+                <th class="num">Sets</th>
+                <th class="num">Volume (kg)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.muscle_groups.map((g) => (
+                <tr>
+                  <td>
+                    {g.muscle_group.replace(/_/g, " ")}
+                    <svg viewBox="0 0 100 6" width="100%" height="6" aria-hidden="true">
+                      <rect class="bar" x="0" y="0" height="6" width={String((g.sets / maxGroupSets) * 100)} fill="#2f6fed" />
+                    </svg>
+                  </td>
+                  <td class="num">{num(g.sets)}</td>
+                  <td class="num">{num(g.volume_kg)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <div class="card">
+          <h2>Recent sessions</h2>
+          <table id="recent-sessions">
+            <thead>
+              <tr>
+                <th>Date</th>
+                <th>Workout</th>
+                <th class="num">Sets</th>
+                <th class="num">Volume (kg)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.recent_sessions.map((r) => (
+                <tr>
+                  <td>{day(r.start_time)}</td>
+                  <td>
+                    {r.title} <span class="muted">{Math.round(r.duration_seconds / 60)} min</span>
+                  </td>
+                  <td class="num">{r.set_count}</td>
+                  <td class="num">{num(r.volume_kg)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </div>
+    </Layout>
+  );
+}
