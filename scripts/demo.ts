@@ -11,7 +11,8 @@ const port = Number(process.env.PORT ?? 8787);
 
 const fake = new FakeHevy({ seed: 2026 });
 const account = fake.createAccount({ name: "Demo Lifter" });
-const history = fake.generateHistory(account.apiKey, WORKOUTS, { seed: 2026, weeks: 52 });
+// The history ends yesterday evening, so the latest session already has its next-morning readings.
+const history = fake.generateHistory(account.apiKey, WORKOUTS, { seed: 2026, weeks: 52, end: new Date(Date.now() - 36 * 3_600_000) });
 const hevy = await startFakeHevyServer({ fake });
 console.log(`fake Hevy on ${hevy.url} with ${history.length} workouts`);
 const worker = await startWorker(hevy.url, { port });
