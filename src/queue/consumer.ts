@@ -47,7 +47,9 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
       await dispatch(withD1Stats(deps, env.DB, newD1Stats()), parsed.data, options, env);
       message.ack();
     } catch (err) {
-      const delaySeconds = err instanceof RetryLater ? err.delaySeconds : queueBackoffSeconds(message.attempts);
+      // Never sooner than Hevy asked (RetryLater), and growing with each delivery either way.
+      const backoff = queueBackoffSeconds(message.attempts);
+      const delaySeconds = err instanceof RetryLater ? Math.max(err.delaySeconds, backoff) : backoff;
       const e = err instanceof Error ? err : new Error(String(err));
       log("warn", "message will be retried", { type: parsed.data.type, attempts: message.attempts, delaySeconds, error: e.name, message: e.message.slice(0, 300), ...(err instanceof RetryLater ? {} : { stack: e.stack?.slice(0, 1000) }) });
       message.retry({ delaySeconds });

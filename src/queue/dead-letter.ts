@@ -31,7 +31,9 @@ export async function recordDeadLetter(deps: Pick<Deps, "db" | "now">, message: 
     return;
   }
   const what = message.type === "delta" ? "Sync" : `Fetching workout ${message.workoutId}`;
-  const error = `${what} failed after repeated Hevy errors (${cause.replace(/; retrying$/, "")}).`;
+  // A webhook fetch notes no error of its own while it retries: last_error then belongs to another job.
+  const detail = message.type === "delta" ? ` (${cause.replace(/; retrying$/, "")})` : "";
+  const error = `${what} failed after repeated Hevy errors${detail}.`;
   await db.batch([
     db.update(hevyConnections).set({ lastError: error, updatedAt: now }).where(eq(hevyConnections.userId, message.userId)),
     db.insert(syncRuns).values({

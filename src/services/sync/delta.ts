@@ -48,10 +48,19 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
       .set({ outcome, error, finishedAt: deps.now(), upserts, deletes, hevyRequests: requests, d1RoundTrips: (deps.d1Stats?.roundTrips ?? 0) + 1 })
       .where(eq(syncRuns.id, runId));
 
+  // The feed is paged by position while new events are prepended to it: pages
+  // read after an edit are shifted, so an event can slip to a later page. A page
+  // count that changes or an event seen twice shows that the feed moved.
+  let firstPageCount: number | null = null;
+  let moved = false;
+  const seen = new Set<string>();
   const store = async (_page: number, events: WorkoutEvent[]) => {
     const updated: Workout[] = [];
     const deleted: Array<{ id: string; deletedAt: number }> = [];
     for (const event of events) {
+      const key = event.type === "updated" ? `u:${event.workout.id}:${event.workout.updatedAt}` : `d:${event.id}:${event.deletedAt}`;
+      if (seen.has(key)) moved = true;
+      seen.add(key);
       if (event.type === "updated") {
         updated.push(event.workout);
         newest = Math.max(newest, event.workout.updatedAt);
@@ -71,12 +80,18 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
     let pageCount = 0;
     const load = async (page: number) => {
       const result = await hevy.getWorkoutEventsPage(since, page, WORKOUTS_PAGE_SIZE);
+      if (firstPageCount === null) firstPageCount = result.pageCount;
+      else if (result.pageCount !== firstPageCount) moved = true;
       pageCount = Math.max(pageCount, result.pageCount);
       return result.items;
     };
     await forEachPage([1], { concurrency: 1, load, store, policy: options.retry });
-    const rest = Array.from({ length: Math.max(0, pageCount - 1) }, (_, i) => i + 2);
-    await forEachPage(rest, { concurrency: options.concurrency, load, store, policy: options.retry });
+    // Pages that appeared while the feed was read hold older events pushed down by newer ones: read them too.
+    for (let done = 1; done < pageCount; ) {
+      const rest = Array.from({ length: pageCount - done }, (_, i) => done + 1 + i);
+      done = pageCount;
+      await forEachPage(rest, { concurrency: options.concurrency, load, store, policy: options.retry });
+    }
   } catch (err) {
     if (err instanceof HevyError && err.kind === "auth") {
       await markNeedsReconnect(deps.db, msg.userId, runId, deps.now());
@@ -97,7 +112,9 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
       .update(hevyConnections)
       .set({
         // Never moves backwards: a slower, older run must not undo a newer one's progress.
-        eventsCursor: sql`max(coalesce(${hevyConnections.eventsCursor}, 0), ${newest})`,
+        // When the feed moved under this run an event may have been skipped: the cursor
+        // stays, and the next run reads the same span again (storing is idempotent).
+        eventsCursor: sql`max(coalesce(${hevyConnections.eventsCursor}, 0), ${moved ? since : newest})`,
         lastSyncAt: at,
         lastError: null,
         updatedAt: at,

@@ -1,0 +1,114 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Env } from "../src/env";
+import worker from "../src/index";
+import type { SyncMessage } from "../src/queue/messages";
+import { createUser, type TestContext } from "./helpers";
+import { deliver, drainQueue, QUEUE } from "./queue-helpers";
+import { stored, truth } from "./stored";
+import { CONN, connected, connectionRow, deltaOptions, putWorkout, requestSync, useSyncContext } from "./sync-helpers";
+
+/** SYNC_QUEUE as the cron sees it: records each sendBatch call; a single send() would be a mistake. */
+class BatchRecorder {
+  readonly calls: SyncMessage[][] = [];
+  async send(): Promise<void> {
+    throw new Error("the cron must fan out with sendBatch");
+  }
+  async sendBatch(batch: Iterable<MessageSendRequest<SyncMessage>>): Promise<QueueSendBatchResponse> {
+    this.calls.push([...batch].map((m) => structuredClone(m.body)));
+    return {} as QueueSendBatchResponse;
+  }
+}
+
+async function runCron(t: TestContext, queue: { sendBatch: BatchRecorder["sendBatch"] }) {
+  const cronEnv = { ...t.env, SYNC_QUEUE: queue as unknown as Env["SYNC_QUEUE"] } as Env;
+  const ctx = createExecutionContext();
+  const scheduled = worker.scheduled as ExportedHandlerScheduledHandler<Env>;
+  await scheduled(createScheduledController({ cron: "0 * * * *", scheduledTime: Date.now() }), cronEnv, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+/** `n` users, each with a connection in the given state, inserted in two statements. */
+async function insertConnections(prefix: string, n: number, status: string, backfillState: string) {
+  const series = `WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ?2 - 1)`;
+  const id = `printf('%s-%05d', ?1, i)`;
+  await env.DB.batch([
+    env.DB.prepare(`${series} INSERT INTO users (id, email, timezone, created_at) SELECT ${id}, ${id} || '@example.com', 'UTC', 0 FROM s`).bind(prefix, n),
+    env.DB.prepare(
+      `${series} INSERT INTO hevy_connections (user_id, status, hevy_user_id, hevy_user_name, api_key_envelope, webhook_status,
+         backfill_run_id, backfill_state, created_at, updated_at)
+       SELECT ${id}, ?3, 'hevy-' || i, 'Lifter', 'v1.k0.not-a-real-envelope', 'unavailable', 'run-' || i, ?4, 0, 0 FROM s`,
+    ).bind(prefix, n, status, backfillState),
+  ]);
+  return Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(5, "0")}`);
+}
+
+describe("hourly cron", () => {
+  const t = useSyncContext();
+
+  it("fans 10,000 active connections out in one invocation, ≤ 100 messages per sendBatch, without calling Hevy", async () => {
+    const prefix = `cron-${crypto.randomUUID().slice(0, 8)}`;
+    const active = await insertConnections(`${prefix}-a`, 10_000, "active", "done");
+    const skipped = [
+      ...(await insertConnections(`${prefix}-r`, 100, "needs_reconnect", "done")),
+      ...(await insertConnections(`${prefix}-q`, 100, "active", "queued")),
+      ...(await insertConnections(`${prefix}-b`, 100, "active", "running")),
+      ...(await insertConnections(`${prefix}-f`, 100, "active", "failed")),
+    ];
+    try {
+      const queue = new BatchRecorder();
+      const started = Date.now();
+      await runCron(t, queue);
+      const elapsed = Date.now() - started;
+
+      const sent = queue.calls.flat();
+      const eligible = await env.DB.prepare("SELECT user_id FROM hevy_connections WHERE status = 'active' AND backfill_state = 'done'").all<{ user_id: string }>();
+      expect(sent.map((m) => (m.type === "delta" ? m.userId : "?")).sort()).toEqual(eligible.results.map((r) => r.user_id).sort());
+      expect(new Set(sent.map((m) => m.userId)).size).toBe(sent.length); // one each
+      expect(sent.every((m) => m.type === "delta" && m.reason === "cron")).toBe(true);
+      const sentIds = new Set(sent.map((m) => m.userId));
+      expect(active.every((id) => sentIds.has(id))).toBe(true);
+      expect(skipped.some((id) => sentIds.has(id))).toBe(false);
+
+      expect(queue.calls.every((c) => c.length >= 1 && c.length <= 100)).toBe(true);
+      expect(queue.calls.length).toBeLessThanOrEqual(Math.ceil(sent.length / 100) + 10); // batches are (nearly) full
+      expect(t.hevy.requests).toEqual([]);
+      expect(elapsed).toBeLessThan(10_000);
+    } finally {
+      await env.DB.batch([
+        env.DB.prepare("DELETE FROM hevy_connections WHERE user_id LIKE ?").bind(`${prefix}-%`),
+        env.DB.prepare("DELETE FROM users WHERE id LIKE ?").bind(`${prefix}-%`),
+      ]);
+    }
+  });
+
+  it("end to end: the cron's deltas store the changes of active, backfilled connections and leave the others alone", async () => {
+    const a = await connected(t, 3);
+    const b = await connected(t, 3);
+    const revoked = await connected(t, 3);
+    t.hevy.revokeKey(revoked.apiKey);
+    await requestSync(t, revoked.user);
+    await drainQueue(t, deltaOptions()); // its delta meets the 401: needs_reconnect
+    expect((await connectionRow(revoked.user.id))!.status).toBe("needs_reconnect");
+    const fresh = await createUser(t); // connected, backfill still queued
+    const freshAccount = t.hevy.createAccount();
+    expect((await t.request(CONN, { method: "PUT", token: fresh.token, json: { api_key: freshAccount.apiKey } })).status).toBe(202);
+    t.queue.take();
+
+    for (const c of [a, b, revoked]) putWorkout(t, c.apiKey, { title: "After the backfill" });
+    const requestsBefore = t.hevy.requests.length;
+    await runCron(t, t.queue);
+    expect(t.hevy.requests.length).toBe(requestsBefore);
+    const mine = new Set([a, b, revoked].map((c) => c.user.id).concat(fresh.id));
+    const fanned = t.queue.take().filter((m) => mine.has(m.userId));
+    expect(fanned.map((m) => m.userId).sort()).toEqual([a.user.id, b.user.id].sort());
+    expect(fanned.every((m) => m.type === "delta" && m.reason === "cron")).toBe(true);
+
+    for (const msg of fanned) expect((await deliver(t, QUEUE, msg, 1, deltaOptions())).retryMessages).toEqual([]);
+    expect(await stored(a.user.id)).toEqual(truth(t.hevy.listWorkouts(a.apiKey)));
+    expect(await stored(b.user.id)).toEqual(truth(t.hevy.listWorkouts(b.apiKey)));
+    expect(await stored(revoked.user.id)).toHaveLength(3);
+    expect(t.hevy.requests.slice(requestsBefore).every((r) => r.apiKey === a.apiKey || r.apiKey === b.apiKey)).toBe(true);
+  });
+});
