@@ -1,5 +1,6 @@
 // npm run bench [-- name ...]: runs the benchmarks (all by default), prints a summary
 // and writes bench/results/<name>.json. Never part of `npm test`.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { benchBackfill } from "./backfill.ts";
@@ -8,7 +9,20 @@ import { benchSummary } from "./summary.ts";
 import { benchUnified } from "./unified.ts";
 import { ROOT } from "./lib.ts";
 
+/** Runs a benchmark that lives inside the Workers runtime (bench/workers/) and returns its BENCH_RESULT line. */
+function workersBench(file: string): unknown {
+  const out = spawnSync("vitest", ["run", "--config", "bench/vitest.config.ts", file], { cwd: ROOT, encoding: "utf8", env: process.env });
+  const line = `${out.stdout}${out.stderr}`.split("\n").find((l) => l.includes("BENCH_RESULT "));
+  if (out.status !== 0 || !line) throw new Error(`${file} failed:\n${out.stdout}\n${out.stderr}`);
+  return JSON.parse(line.slice(line.indexOf("BENCH_RESULT ") + "BENCH_RESULT ".length));
+}
+
 const suites: Record<string, () => Promise<unknown>> = {
+  delta: async () => {
+    const result = workersBench("bench/workers/delta.bench-test.ts");
+    console.log("hourly delta over 1,000 connections (3 changes each), 50 ms per Hevy request:", JSON.stringify(result, null, 2));
+    return result;
+  },
   backfill: async () => {
     const withLatency = await benchBackfill(2_000, 50);
     console.log("backfill 2,000 workouts, 50 ms per Hevy request:", JSON.stringify(withLatency, null, 2));
