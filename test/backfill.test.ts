@@ -73,7 +73,9 @@ describe("backfill", () => {
     expect(r.events_cursor as number).toBeGreaterThanOrEqual(beforeBackfill - 5 * 60_000);
     expect(r.events_cursor as number).toBeLessThanOrEqual(afterBackfill - 5 * 60_000);
     const [run] = await runs(user.id);
-    expect(run).toMatchObject({ kind: "backfill", outcome: "ok", upserts: 137, hevy_requests: tPages + 14 });
+    // …plus one look at the events feed since the backfill began (no deletion: no second walk).
+    expect(t.hevy.requests.filter((r) => r.path === "/v1/workouts/events")).toHaveLength(1);
+    expect(run).toMatchObject({ kind: "backfill", outcome: "ok", upserts: 137, hevy_requests: tPages + 14 + 1 });
 
     // Templates: built-ins shared, the custom one under this user.
     const templates = await env.DB.prepare("SELECT user_id, count(*) AS n FROM hevy_exercise_templates GROUP BY user_id ORDER BY user_id").all();
@@ -227,8 +229,34 @@ describe("backfill", () => {
     const before = t.hevy.requests.length;
     const drained = await drainQueue(t, { backfill: fastBackfill() });
     expect(drained.delivered[0]!.outcome).toBe("ack");
-    // Only the current run talked to Hevy: one template page set and one workout page.
-    expect(t.hevy.requests.length - before).toBe(templatePages(t, account.apiKey) + 1);
+    // Only the current run talked to Hevy: the template pages, one workout page, one events page.
+    expect(t.hevy.requests.length - before).toBe(templatePages(t, account.apiKey) + 2);
+  });
+
+  it("walks the list again when Hevy reports a deletion during the walk, so no shifted workout is missed", async () => {
+    const user = await createUser(t);
+    const account = t.hevy.createAccount();
+    t.hevy.generateHistory(account.apiKey, 40, { seed: 12 });
+    const listed = t.hevy.listWorkouts(account.apiKey);
+    await connect(t, user, account.apiKey);
+    const options = { backfill: fastBackfill({ pagesPerChunk: 2, concurrency: 1 }) };
+    // Templates, then the first chunk (pages 1–2); then the user deletes a workout of page 1 in Hevy,
+    // which moves listed[20] from page 3 to page 2, already read.
+    for (;;) {
+      const [msg] = t.queue.take();
+      await deliver(t, QUEUE, msg, 1, options);
+      if (msg!.type === "backfill" && msg!.phase === "workouts") break;
+    }
+    t.hevy.deleteWorkout(account.apiKey, listed[3]!.id);
+    const drained = await drainQueue(t, options);
+    expect(drained.delivered.map((d) => d.body.type === "backfill" && d.body.pass)).toContain(2);
+    const shifted = listed[20]!.id;
+    expect((await stored(user.id)).map((w) => w.id)).toContain(shifted);
+    expect((await view(t, user)).backfill.state).toBe("done");
+    // The deletion itself arrives with the next delta.
+    await t.request(`${CONN}/sync`, { method: "POST", token: user.token });
+    await drainQueue(t, { backfill: fastBackfill(), delta: { concurrency: 1, retry: recordingRetryPolicy() } });
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(account.apiKey)));
   });
 
   it("costs one D1 round trip per page of 10 workouts, whatever the page holds", async () => {

@@ -13,6 +13,8 @@ export const backfillMessage = z.object({
   phase: z.enum(["templates", "workouts"]),
   /** First page this chunk fetches. */
   page: z.number().int().positive(),
+  /** 2 when the workout list is walked again because Hevy reported deletions during the first walk. */
+  pass: z.union([z.literal(1), z.literal(2)]).optional(),
 });
 
 export const deltaMessage = z.object({

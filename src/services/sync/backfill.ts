@@ -8,7 +8,7 @@ import type { BackfillMessage } from "../../queue/messages";
 import { findConnection } from "../connections";
 import { connectionApiKey, markNeedsReconnect, noteRetry } from "./connection-state";
 import { forEachPage } from "./pages";
-import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
+import { defaultRetryPolicy, RetryLater, type RetryPolicy, withHevyRetry } from "./retry";
 import { upsertWorkoutsStatements } from "./store";
 import { upsertTemplatesStatement } from "./templates";
 
@@ -142,6 +142,19 @@ export async function runBackfillChunk(
       await deps.queue.send({ ...msg, page: last.page + 1 });
       return;
     }
+    // Hevy pages /v1/workouts by position: a workout deleted while the walk ran
+    // shifts later ones onto pages already read, and the shifted ones never show in
+    // the events feed (they did not change). Deletions do show there, so one look
+    // at the feed since the backfill began tells whether to walk the list again.
+    const since = (row.backfillStartedAt ?? at) - CURSOR_SAFETY_MARGIN_MS;
+    if ((msg.pass ?? 1) === 1 && (await deletedSince(hevy, since, options))) {
+      await db.batch([
+        db.update(hevyConnections).set({ backfillPagesDone: 0, backfillPageCount: last.pageCount, updatedAt: at }).where(current),
+        countRequests(),
+      ]);
+      await deps.queue.send({ ...msg, phase: "workouts", page: 1, pass: 2 });
+      return;
+    }
     await db.batch([
       db
         .update(hevyConnections)
@@ -169,6 +182,16 @@ export async function runBackfillChunk(
     if (requests > 0) await countRequests();
     throw err;
   }
+}
+
+/** Whether Hevy's events feed reports any deletion after `since` (reads only as far as it must). */
+async function deletedSince(hevy: ReturnType<SyncDeps["hevy"]>, since: number, options: BackfillOptions): Promise<boolean> {
+  for (let page = 1, pageCount = 1; page <= pageCount; page++) {
+    const result = await withHevyRetry(() => hevy.getWorkoutEventsPage(since, page, WORKOUTS_PAGE_SIZE), options.retry);
+    if (result.items.some((e) => e.type === "deleted")) return true;
+    pageCount = result.pageCount;
+  }
+  return false;
 }
 
 const workoutsStored = (userId: string) =>

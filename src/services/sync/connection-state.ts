@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { hevyConnections, syncRuns } from "../../db/schema";
 import type { Deps } from "../../deps";
@@ -7,16 +7,28 @@ import { aad } from "../webhook-subscription";
 
 export const AUTH_FAILED_MESSAGE = "Hevy rejected the API key (401). Paste a new key to resume syncing.";
 
-/** The Hevy key of a connection; envelopes under a rotated-out key are re-encrypted under the current one. */
+/**
+ * The Hevy key of a connection. Envelopes made under a rotated-out key (the key
+ * itself, the webhook secret and auth token) are re-encrypted under the current
+ * one on the way, so the old key can be retired once every connection synced.
+ */
 export async function connectionApiKey(deps: Pick<Deps, "db" | "keyring">, row: ConnectionRow): Promise<string> {
-  const { plaintext, stale } = await deps.keyring.decrypt(row.apiKeyEnvelope, aad.apiKey(row.userId));
-  if (stale) {
+  const { keyring } = deps;
+  const stale = (envelope: string | null) => envelope !== null && !envelope.startsWith(`v1:${keyring.currentKid}:`);
+  const reseal = async (envelope: string, aadValue: string) => keyring.encrypt((await keyring.decrypt(envelope, aadValue)).plaintext, aadValue);
+  const apiKey = (await keyring.decrypt(row.apiKeyEnvelope, aad.apiKey(row.userId))).plaintext;
+  if (stale(row.apiKeyEnvelope) || stale(row.webhookSecretEnvelope) || stale(row.webhookAuthEnvelope)) {
     await deps.db
       .update(hevyConnections)
-      .set({ apiKeyEnvelope: await deps.keyring.encrypt(plaintext, aad.apiKey(row.userId)) })
-      .where(eq(hevyConnections.userId, row.userId));
+      .set({
+        apiKeyEnvelope: stale(row.apiKeyEnvelope) ? await keyring.encrypt(apiKey, aad.apiKey(row.userId)) : row.apiKeyEnvelope,
+        webhookSecretEnvelope: stale(row.webhookSecretEnvelope) ? await reseal(row.webhookSecretEnvelope!, aad.webhookSecret(row.userId)) : row.webhookSecretEnvelope,
+        webhookAuthEnvelope: stale(row.webhookAuthEnvelope) ? await reseal(row.webhookAuthEnvelope!, aad.webhookAuth(row.userId)) : row.webhookAuthEnvelope,
+      })
+      // Only if nothing replaced them meanwhile (a re-connect or a rotation).
+      .where(and(eq(hevyConnections.userId, row.userId), eq(hevyConnections.apiKeyEnvelope, row.apiKeyEnvelope)));
   }
-  return plaintext;
+  return apiKey;
 }
 
 /**
