@@ -44,7 +44,8 @@ export function createApp(options: AppOptions = {}) {
 
   app.notFound((c) => {
     const allowed = allowedMethods(app.routes, c.req.path);
-    if (allowed.length > 0) {
+    // A method the path has (e.g. GET on a path Hono's strict matching missed by a trailing slash) is a 404, not a 405.
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
       return problemResponse(
         new AppError(405, "method_not_allowed", "Method not allowed", `${c.req.method} is not allowed here.`, undefined, {
           allow: allowed.join(", "),

@@ -58,13 +58,22 @@ const requireCsrf: MiddlewareHandler<PageEnv> = async (c, next) => {
   if (c.req.method !== "POST") return next();
   const origin = c.req.header("origin");
   if (origin && origin !== new URL(c.req.url).origin) throw forbidden();
-  const form = await c.req.parseBody();
+  const form = await readForm(c);
   const token = typeof form._csrf === "string" ? form._csrf : "";
   if (!(await timingSafeEqualStrings(token, c.var.session.csrf))) throw forbidden();
   await next();
 };
 
 const forbidden = () => new AppError(403, "csrf_failed", "Form expired", "The form was stale or sent from another site. Reload the page and try again.");
+
+/** The posted form; a body that cannot be read as one (e.g. a multipart body without its boundary) is a 400, not a 500. */
+async function readForm(c: Context) {
+  try {
+    return await c.req.parseBody();
+  } catch {
+    throw new AppError(400, "invalid_form", "Unreadable form", "The form could not be read. Reload the page and try again.");
+  }
+}
 
 async function renderConnection(c: Context<PageEnv>, status: 200 | 400 | 422 | 502, extra: { error?: string; notice?: string } = {}) {
   const user = c.var.user as AuthUser;
@@ -86,7 +95,7 @@ export const pageRoutes = new Hono<PageEnv>()
     return c.html(<LoginPage csrf={csrf} />);
   })
   .post("/login", async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const expected = getCookie(c, LOGIN_CSRF_COOKIE) ?? "";
     const sent = typeof form._csrf === "string" ? form._csrf : "";
     if (!expected || !(await timingSafeEqualStrings(sent, expected))) throw forbidden();
@@ -127,7 +136,7 @@ export const pageRoutes = new Hono<PageEnv>()
     return csvDownloadResponse(row, object);
   })
   .post("/connections/hevy", async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const deps = c.var.deps;
     const userId = c.var.user.id;
     try {

@@ -48,7 +48,9 @@ export function batchSchema<T extends z.ZodType>(item: T, key: (i: z.output<T>) 
   });
 }
 
-const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f]+$/;
+// Lone UTF-16 surrogates (\p{Cs}) are refused too: D1 would store them as invalid UTF-8 and read back U+FFFD.
+const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f\p{Cs}]+$/u;
+const WELL_FORMED = /^\P{Cs}*$/u;
 const INSTANT_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 const instant = z.string().transform((value, ctx) => {
@@ -63,11 +65,11 @@ const bpm = z.number().positive().max(300).nullable().optional();
 
 const workoutItem = z
   .strictObject({
-    external_id: z.string().min(1).max(128).regex(NO_CONTROL_CHARS, "must not contain control characters"),
-    activity_type: z.string().min(1).max(64).regex(NO_CONTROL_CHARS, "must not contain control characters"),
+    external_id: z.string().min(1).max(128).regex(NO_CONTROL_CHARS, "must not contain control characters or lone surrogates"),
+    activity_type: z.string().min(1).max(64).regex(NO_CONTROL_CHARS, "must not contain control characters or lone surrogates"),
     start_time: instant,
     end_time: instant,
-    title: z.string().max(300).nullable().optional(),
+    title: z.string().max(300).regex(WELL_FORMED, "must be well-formed Unicode").nullable().optional(),
     calories_kcal: z.number().min(0).max(50_000).nullable().optional(),
     avg_hr_bpm: bpm,
     max_hr_bpm: bpm,

@@ -11,7 +11,9 @@ const PLAUSIBLE_SECRET = /^[A-Za-z0-9_-]{32,128}$/;
 
 export const webhookDelivery = z.object({
   id: z.string().min(1).max(128),
-  payload: z.object({ workoutId: z.string().min(1).max(64) }),
+  // Hevy's ids are UUIDs. The id becomes a path segment of a Hevy request: ".." would be resolved by URL
+  // parsing and a lone surrogate makes encodeURIComponent throw in the queue consumer.
+  payload: z.object({ workoutId: z.string().min(1).max(64).regex(/^[A-Za-z0-9-]+$/, "must be a Hevy workout id") }),
 });
 
 export type WebhookOutcome = "queued" | "ignored";
