@@ -23,6 +23,12 @@ describe("POST /admin/v1/users", () => {
     expect(dump).not.toContain(body.api_token.slice(3));
   });
 
+  it("stores the time zone in its canonical spelling", async () => {
+    const res = await t.request("/admin/v1/users", { method: "POST", token: ADMIN_TOKEN, json: { email: "tz@example.com", timezone: "europe/berlin" } });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { user: { timezone: string } }).user.timezone).toBe("Europe/Berlin");
+  });
+
   it("defaults the time zone to UTC", async () => {
     const res = await t.request("/admin/v1/users", { method: "POST", token: ADMIN_TOKEN, json: { email: "utc@example.com" } });
     expect(res.status).toBe(201);

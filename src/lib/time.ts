@@ -28,6 +28,11 @@ export function parseInstant(value: string): number | null {
   return ms;
 }
 
+/** The canonical spelling of a known IANA zone ("europe/berlin" → "Europe/Berlin"). */
+export function canonicalTimeZone(zone: string): string {
+  return new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
+}
+
 /** True when `zone` is an IANA time zone the runtime knows (e.g. "Europe/Berlin", "UTC"). */
 export function isValidTimeZone(zone: string): boolean {
   if (zone.length === 0 || zone.length > 64) return false;

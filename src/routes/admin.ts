@@ -1,14 +1,18 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env";
-import { isValidTimeZone } from "../lib/time";
+import { canonicalTimeZone, isValidTimeZone } from "../lib/time";
 import { jsonBody } from "../lib/validation";
 import { requireAdmin } from "../lib/middleware";
 import { createUser } from "../services/users";
 
 const createUserBody = z.strictObject({
   email: z.email().max(254),
-  timezone: z.string().refine(isValidTimeZone, "must be an IANA time zone such as Europe/Berlin").default("UTC"),
+  timezone: z
+    .string()
+    .refine(isValidTimeZone, "must be an IANA time zone such as Europe/Berlin")
+    .transform(canonicalTimeZone)
+    .default("UTC"),
 });
 
 export const adminRoutes = new Hono<AppEnv>()
