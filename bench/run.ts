@@ -5,6 +5,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { benchBackfill } from "./backfill.ts";
 import { benchExport } from "./export.ts";
+import { benchLoad } from "./load.ts";
+import { benchStorage } from "./storage.ts";
 import { benchSummary } from "./summary.ts";
 import { benchUnified } from "./unified.ts";
 import { ROOT } from "./lib.ts";
@@ -18,6 +20,32 @@ function workersBench(file: string): unknown {
 }
 
 const suites: Record<string, () => Promise<unknown>> = {
+  d1cost: async () => {
+    // SQL time per write batch and D1 time per API read (docs/SCALING.md). BENCH_D1_WORKOUTS=200 for a smoke run.
+    const result = workersBench("bench/workers/d1-cost.bench-test.ts");
+    console.log("D1 cost per operation:", JSON.stringify(result, null, 2));
+    return result;
+  },
+  storage: async () => {
+    // Bytes per workout/exercise/set for docs/SCALING.md. BENCH_STORAGE_WORKOUTS=200 for a quick smoke run.
+    const workouts = Number(process.env.BENCH_STORAGE_WORKOUTS ?? 2_000);
+    const result = await benchStorage(workouts);
+    console.log(`storage footprint, ${workouts} workouts:`, JSON.stringify(result, null, 2));
+    return result;
+  },
+  load: async () => {
+    // Bounded: BENCH_LOAD_REQUESTS requests or BENCH_LOAD_SECONDS seconds, whichever first.
+    // A smoke run: BENCH_LOAD_WORKOUTS=60 BENCH_LOAD_REQUESTS=200 BENCH_LOAD_SECONDS=10.
+    const result = await benchLoad({
+      workouts: Number(process.env.BENCH_LOAD_WORKOUTS ?? 300),
+      requests: Number(process.env.BENCH_LOAD_REQUESTS ?? 5_000),
+      seconds: Number(process.env.BENCH_LOAD_SECONDS ?? 30),
+      concurrency: Number(process.env.BENCH_LOAD_CONCURRENCY ?? 16),
+    });
+    console.log("load: concurrent API reads and webhook deliveries:", JSON.stringify(result, null, 2));
+    if (result.errors > 0 || result.webhooks.missing > 0) console.error(`load: BAR MISSED — ${result.errors} errors, ${result.webhooks.missing} webhook workouts not stored`);
+    return result;
+  },
   delta: async () => {
     const result = workersBench("bench/workers/delta.bench-test.ts");
     console.log("hourly delta over 1,000 connections (3 changes each), 50 ms per Hevy request:", JSON.stringify(result, null, 2));

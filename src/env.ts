@@ -6,6 +6,8 @@ export interface Env {
   DB: D1Database;
   EXPORTS: R2Bucket;
   SYNC_QUEUE: Queue<SyncMessage>;
+  /** Producer binding to SYNC_QUEUE's dead-letter queue: the consumer sends poison bodies there. */
+  SYNC_DLQ: Queue<unknown>;
   HEVY_API_BASE_URL: string;
   PUBLIC_BASE_URL: string;
   /** base64 of 32 random bytes: the AES-256-GCM key for secrets at rest. */

@@ -241,6 +241,33 @@ export const exports = sqliteTable(
   (t) => [index("exports_user_created_idx").on(t.userId, t.createdAt)],
 );
 
+/**
+ * Every message that reached the dead-letter queue (src/queue/dead-letter.ts): poison
+ * bodies forwarded by the consumer, and jobs whose retries ran out. For operators —
+ * users see their failures in last_error and sync_runs. No foreign key: a poison
+ * body may name a user that does not exist.
+ */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    /** The dead-letter message's id: a redelivered dead letter is recorded once. */
+    id: text("id").primaryKey(),
+    reason: text("reason", { enum: ["invalid_message", "retries_exhausted"] }).notNull(),
+    messageType: text("message_type"),
+    userId: text("user_id"),
+    /**
+     * The body's shape as JSON — keys, numbers, and strings only as their length —
+     * never its text: whatever a broken producer put in a message (a key, a token)
+     * is not copied into D1. Cut at 4 KiB.
+     */
+    bodyShape: text("body_shape").notNull(),
+    /** Why the body is not a message (the schema's complaints), for invalid_message. */
+    error: text("error"),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [index("dead_letters_received_idx").on(t.receivedAt)],
+);
+
 export const schema = {
   users,
   apiTokens,
@@ -253,5 +280,6 @@ export const schema = {
   sourceWorkouts,
   dailyRecovery,
   exports,
+  deadLetters,
 };
 

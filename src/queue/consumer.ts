@@ -7,7 +7,7 @@ import { type BackfillOptions, defaultBackfillOptions, runBackfillChunk } from "
 import { defaultDeltaOptions, type DeltaOptions, runDelta } from "../services/sync/delta";
 import { fetchWebhookWorkout } from "../services/sync/webhook-fetch";
 import { queueBackoffSeconds, RetryLater } from "../services/sync/retry";
-import { recordDeadLetter } from "./dead-letter";
+import { recordDeadLetter, recordDeadLetterMessage } from "./dead-letter";
 import { type SyncMessage, syncMessage } from "./messages";
 
 export const DEAD_LETTER_SUFFIX = "-dlq";
@@ -21,26 +21,38 @@ export interface ConsumerOptions {
 
 /**
  * The SYNC_QUEUE consumer (and its dead-letter queue's). Each body is zod-parsed;
- * a body that does not parse is poison: logged and acknowledged, never retried.
+ * a body that does not parse is poison: no retry can fix it, so it is sent
+ * straight to the dead-letter queue (SYNC_DLQ) and acknowledged. Should that
+ * send fail, the message is retried like any failure, and after max_retries the
+ * queue itself moves it there: either way it is never retried forever.
  * A handler that throws RetryLater is redelivered after the delay it asks for;
  * any other failure after exponential backoff. After the queue's max_retries a
- * message lands in the dead-letter queue, whose consumer records the failure
- * for the user to see.
+ * message lands in the dead-letter queue, whose consumer records every message
+ * in `dead_letters` and a job's failure where the user sees it.
  */
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, options: ConsumerOptions = {}): Promise<void> {
   const deps = await createDeps(env, options.deps);
   const deadLetters = batch.queue.endsWith(DEAD_LETTER_SUFFIX);
   for (const message of batch.messages) {
     const parsed = syncMessage.safeParse(message.body);
-    if (!parsed.success) {
-      log("error", "poison message dropped", { queue: batch.queue, id: message.id, issues: parsed.error.issues.length });
+    if (deadLetters) {
+      // The operator's record, keyed by the message id: a redelivered batch adds no second row.
+      await recordDeadLetterMessage(deps, message, parsed.success ? null : parsed.error.issues);
+      if (!parsed.success) log("error", "poison message recorded", { queue: batch.queue, id: message.id });
+      else if (parsed.data.type === "export") await recordExportDeadLetter(deps, env.EXPORTS, parsed.data);
+      else await recordDeadLetter(deps, parsed.data);
       message.ack();
       continue;
     }
-    if (deadLetters) {
-      if (parsed.data.type === "export") await recordExportDeadLetter(deps, env.EXPORTS, parsed.data);
-      else await recordDeadLetter(deps, parsed.data);
-      message.ack();
+    if (!parsed.success) {
+      try {
+        await env.SYNC_DLQ.send(message.body, { contentType: "v8" }); // v8: whatever the producer sent, it survives
+        log("error", "poison message dropped: sent to the dead-letter queue", { queue: batch.queue, id: message.id, issues: parsed.error.issues.length });
+        message.ack();
+      } catch (err) {
+        log("warn", "poison message could not be dead-lettered; will be retried", { id: message.id, attempts: message.attempts, error: String(err).slice(0, 300) });
+        message.retry({ delaySeconds: queueBackoffSeconds(message.attempts) });
+      }
       continue;
     }
     try {

@@ -1,7 +1,59 @@
 import { and, eq, ne } from "drizzle-orm";
-import { hevyConnections, syncRuns } from "../db/schema";
+import type { z } from "zod";
+import { deadLetters, hevyConnections, syncRuns } from "../db/schema";
 import type { Deps } from "../deps";
 import type { ExportMessage, SyncMessage } from "./messages";
+
+/** How much of a dead letter's body shape is kept: enough to see what it was, bounded whatever was sent. */
+export const DEAD_LETTER_SHAPE_MAX = 4096;
+
+/**
+ * Writes the operator's record of a message that reached the dead-letter queue:
+ * a poison body (`issues` says why it is not a message) or a job whose retries
+ * ran out. Keyed by the message id, so a redelivered dead letter is recorded once.
+ * Only the body's shape is kept (`bodyShape`), plus its type and user id when
+ * they look like ours.
+ */
+export async function recordDeadLetterMessage(
+  deps: Pick<Deps, "db" | "now">,
+  message: { id: string; body: unknown },
+  issues: z.ZodError["issues"] | null,
+): Promise<void> {
+  const body = message.body as { type?: unknown; userId?: unknown } | null;
+  const field = (v: unknown, pattern: RegExp) => (typeof v === "string" && pattern.test(v) ? v : null);
+  const shape = JSON.stringify(bodyShape(message.body)) ?? "null";
+  await deps.db
+    .insert(deadLetters)
+    .values({
+      id: message.id,
+      reason: issues ? "invalid_message" : "retries_exhausted",
+      messageType: typeof body === "object" && body ? field(body.type, /^[a-z_]{1,32}$/) : null,
+      userId: typeof body === "object" && body ? field(body.userId, /^[A-Za-z0-9_-]{1,64}$/) : null,
+      // A cut may split a surrogate pair: drop the lone half.
+      bodyShape: shape.length > DEAD_LETTER_SHAPE_MAX ? `${shape.slice(0, DEAD_LETTER_SHAPE_MAX).replace(/[\uD800-\uDBFF]$/, "")}…` : shape,
+      // zod's messages name the expected type or values, never the received value.
+      error: issues ? issues.slice(0, 5).map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ").slice(0, 1000) : null,
+      receivedAt: deps.now(),
+    })
+    .onConflictDoNothing();
+}
+
+/**
+ * A body with every string replaced by its length (`"<string 36>"`): enough to
+ * see which field broke, never a copy of what a broken producer put in it.
+ */
+export function bodyShape(v: unknown, depth = 0): unknown {
+  if (v === null || typeof v === "number" || typeof v === "boolean") return v;
+  if (typeof v === "string") return `<string ${v.length}>`;
+  if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return `<${v.byteLength} bytes>`;
+  if (Array.isArray(v)) return depth >= 4 ? `<array ${v.length}>` : v.slice(0, 20).map((x) => bodyShape(x, depth + 1));
+  if (typeof v === "object") {
+    if (depth >= 4) return "<object>";
+    const keys = Object.keys(v).slice(0, 50);
+    return Object.fromEntries(keys.map((k) => [k.length > 64 ? `${k.slice(0, 64)}…` : k, bodyShape((v as Record<string, unknown>)[k], depth + 1)]));
+  }
+  return `<${typeof v}>`;
+}
 
 /**
  * A message that used up its retries. The failure is recorded where the user

@@ -150,10 +150,15 @@ export async function connectHevy(deps: Deps, userId: string, apiKey: string): P
       .values({ userId, createdAt: now, ...values })
       .onConflictDoUpdate({ target: hevyConnections.userId, set: values }),
   );
+  // Every backfill run, first or resumed, is a sync_runs row from the moment it is queued.
+  if (message.type === "backfill") writes.push(backfillRunRow(deps.db, userId, message.runId, now));
   await deps.db.batch(writes as [(typeof writes)[number], ...typeof writes]);
   await deps.queue.send(message);
   return getConnectionView(deps, userId);
 }
+
+const backfillRunRow = (db: Db, userId: string, runId: string, now: number) =>
+  db.insert(syncRuns).values({ id: runId, userId, kind: "backfill", outcome: "running", startedAt: now }).onConflictDoNothing();
 
 /** Statements deleting every Hevy row of one user (workouts, exercises, sets, custom templates, sync runs). */
 export function purgeStatements(db: Db, userId: string) {
@@ -223,10 +228,13 @@ export async function requestSync(deps: Deps, userId: string): Promise<Connectio
   const inFlight = row.backfillState === "queued" || row.backfillState === "running";
   if (inFlight && deps.now() - row.updatedAt < BACKFILL_STALL_MS) return connectionView(deps, row);
   const runId = crypto.randomUUID();
-  await deps.db
-    .update(hevyConnections)
-    .set({ backfillRunId: runId, backfillState: "queued", updatedAt: deps.now() })
-    .where(eq(hevyConnections.userId, userId));
+  await deps.db.batch([
+    deps.db
+      .update(hevyConnections)
+      .set({ backfillRunId: runId, backfillState: "queued", updatedAt: deps.now() })
+      .where(eq(hevyConnections.userId, userId)),
+    backfillRunRow(deps.db, userId, runId, deps.now()),
+  ]);
   await deps.queue.send(backfillResumeMessage(userId, runId, row.backfillPagesDone, row.backfillPageCount));
   return getConnectionView(deps, userId);
 }
