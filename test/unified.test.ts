@@ -12,7 +12,6 @@ import {
 const T0 = Date.UTC(2026, 10, 20, 17, 0, 0);
 const DAY = 86_400_000;
 
-const byNewest = (a: FeedRow, b: FeedRow) => Date.parse(b.start_time) - Date.parse(a.start_time) || (b.id > a.id ? 1 : b.id < a.id ? -1 : 0);
 
 describe("GET /api/v1/workouts/unified: rows", () => {
   const t = useTestContext();

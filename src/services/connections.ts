@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import {
   hevyConnections,
@@ -208,7 +208,7 @@ export async function rotateWebhookSecret(deps: Deps, userId: string): Promise<C
       ...(authFailed ? { status: "needs_reconnect" as const, lastError: "Hevy rejected the API key; paste a new one." } : {}),
       updatedAt: deps.now(),
     })
-    .where(and(eq(hevyConnections.userId, userId)));
+    .where(eq(hevyConnections.userId, userId));
   return getConnectionView(deps, userId);
 }
 

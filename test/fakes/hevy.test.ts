@@ -158,7 +158,7 @@ describe("workout by id, putWorkout, deleteWorkout", () => {
 
 describe("GET /v1/workouts/events", () => {
   it("newest first, current state for updates, deleted shape, strict since, created-then-deleted shows as deleted", async () => {
-    const { fake, acct, clock, get, body } = setup(4);
+    const { fake, acct, clock, body } = setup(4);
     const [b, d] = fake.listWorkouts(acct.apiKey);
     const at = (n: number) => { clock.ms = T0 + n * 1000; return new Date(clock.ms).toISOString(); };
     const since = at(0);
