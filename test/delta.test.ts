@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { SyncMessage } from "../src/queue/messages";
 import { deliver, drainQueue, QUEUE } from "./queue-helpers";
@@ -68,6 +69,27 @@ describe("delta sync from Hevy's events feed", () => {
     expect(await stored(user.id)).toEqual(before);
     expect((await connectionRow(user.id))!.events_cursor).toBe(Date.parse(latest.updated_at));
     expect((await syncRuns(user.id, "delta")).map((r) => [r.outcome, r.upserts, r.deletes])).toEqual([["ok", 1, 0], ["ok", 0, 0]]);
+  });
+
+  it("keeps a month of sync runs: a delta prunes its user's older rows, and only theirs", async () => {
+    const { user } = await connected(t, 2);
+    const other = await connected(t, 2);
+    const old = Date.now() - 31 * 86_400_000;
+    const recent = Date.now() - 29 * 86_400_000;
+    for (const [u, startedAt] of [[user, old], [user, recent], [other.user, old]] as const) {
+      await env.DB.prepare("INSERT INTO sync_runs (id, user_id, kind, outcome, started_at) VALUES (?, ?, 'delta', 'ok', ?)")
+        .bind(crypto.randomUUID(), u.id, startedAt)
+        .run();
+    }
+    await requestSync(t, user);
+    await drainQueue(t, deltaOptions());
+    const starts = async (id: string) =>
+      (await env.DB.prepare("SELECT started_at FROM sync_runs WHERE user_id = ? AND kind = 'delta' ORDER BY started_at").bind(id).all<{ started_at: number }>()).results.map((r) => r.started_at);
+    const mine = await starts(user.id);
+    expect(mine).not.toContain(old);
+    expect(mine).toContain(recent);
+    expect(mine).toHaveLength(2); // the 29-day-old row and this run
+    expect(await starts(other.user.id)).toEqual([old]); // pruned only when their own delta runs
   });
 
   it("reads every page of a long feed exactly once and stores all of it", async () => {

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, lt, sql } from "drizzle-orm";
 import { runBatch } from "../../db/batch";
 import { hevyConnections, syncRuns } from "../../db/schema";
 import type { Deps } from "../../deps";
@@ -16,6 +16,9 @@ export interface DeltaOptions {
   concurrency: number;
   retry: RetryPolicy;
 }
+
+/** How long sync_runs rows are kept: a month of hourly runs is ~720 rows (~150 KB) a user. */
+export const SYNC_RUNS_KEPT_MS = 30 * 86_400_000;
 
 export const defaultDeltaOptions: DeltaOptions = { concurrency: 2, retry: defaultRetryPolicy };
 
@@ -122,6 +125,8 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
       })
       .where(eq(hevyConnections.userId, msg.userId)),
     finishRun("ok", null),
+    // An hourly run adds a row an hour: keep the last 30 days (an index range on (user_id, started_at)).
+    deps.db.delete(syncRuns).where(and(eq(syncRuns.userId, msg.userId), lt(syncRuns.startedAt, at - SYNC_RUNS_KEPT_MS))),
   ]);
 }
 
