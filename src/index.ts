@@ -1,5 +1,5 @@
 import { createApp } from "./app";
-import { fanOutDeltas } from "./cron";
+import { fanOutDeltas, resumeBackfills } from "./cron";
 import { createDeps } from "./deps";
 import type { Env } from "./env";
 import { handleQueueBatch } from "./queue/consumer";
@@ -10,6 +10,8 @@ export default {
   fetch: app.fetch,
   queue: (batch, env) => handleQueueBatch(batch, env),
   scheduled: async (_controller, env) => {
-    await fanOutDeltas(await createDeps(env));
+    const deps = await createDeps(env);
+    await fanOutDeltas(deps);
+    await resumeBackfills(deps);
   },
 } satisfies ExportedHandler<Env, unknown>;

@@ -62,7 +62,11 @@ describe("hourly cron", () => {
       await runCron(t, queue);
       const elapsed = Date.now() - started;
 
-      const sent = queue.calls.flat();
+      const all = queue.calls.flat();
+      // The stale queued/running and the failed backfills (updated_at 0) are resumed; see the next test.
+      const resumed = all.filter((m) => m.type === "backfill").map((m) => m.userId);
+      expect(resumed.sort()).toEqual(skipped.filter((id) => !id.startsWith(`${prefix}-r`)).sort());
+      const sent = all.filter((m) => m.type !== "backfill");
       const eligible = await env.DB.prepare("SELECT user_id FROM hevy_connections WHERE status = 'active' AND backfill_state = 'done'").all<{ user_id: string }>();
       expect(sent.map((m) => (m.type === "delta" ? m.userId : "?")).sort()).toEqual(eligible.results.map((r) => r.user_id).sort());
       expect(new Set(sent.map((m) => m.userId)).size).toBe(sent.length); // one each
@@ -72,15 +76,48 @@ describe("hourly cron", () => {
       expect(skipped.some((id) => sentIds.has(id))).toBe(false);
 
       expect(queue.calls.every((c) => c.length >= 1 && c.length <= 100)).toBe(true);
-      expect(queue.calls.length).toBeLessThanOrEqual(Math.ceil(sent.length / 100) + 10); // batches are (nearly) full
+      expect(queue.calls.length).toBeLessThanOrEqual(Math.ceil(all.length / 100) + 10); // batches are (nearly) full
       expect(t.hevy.requests).toEqual([]);
       expect(elapsed).toBeLessThan(10_000);
     } finally {
       await env.DB.batch([
         env.DB.prepare("DELETE FROM hevy_connections WHERE user_id LIKE ?").bind(`${prefix}-%`),
+        env.DB.prepare("DELETE FROM sync_runs WHERE user_id LIKE ?").bind(`${prefix}-%`),
         env.DB.prepare("DELETE FROM users WHERE id LIKE ?").bind(`${prefix}-%`),
       ]);
     }
+  });
+
+  it("resumes failed and stalled backfills from their last stored page, but not fresh ones or those needing a key", async () => {
+    const failed = await connected(t, 30);
+    const stalled = await connected(t, 30);
+    const fresh = await connected(t, 30);
+    const revoked = await connected(t, 30);
+    const set = (id: string, sqlSet: string) => env.DB.prepare(`UPDATE hevy_connections SET ${sqlSet} WHERE user_id = ?`).bind(id).run();
+    await set(failed.user.id, "backfill_state = 'failed', backfill_pages_done = 1");
+    await set(stalled.user.id, `backfill_state = 'running', backfill_pages_done = 2, updated_at = ${Date.now() - 11 * 60_000}`);
+    await set(fresh.user.id, `backfill_state = 'running', backfill_pages_done = 2, updated_at = ${Date.now()}`);
+    await set(revoked.user.id, "status = 'needs_reconnect', backfill_state = 'failed'");
+    t.queue.take();
+
+    await runCron(t, t.queue);
+    const mine = new Set([failed, stalled, fresh, revoked].map((c) => c.user.id));
+    const resumes = t.queue.messages.filter((m) => m.type === "backfill" && mine.has(m.userId));
+    expect(resumes.map((m) => [m.userId, m.type === "backfill" && m.page]).sort()).toEqual(
+      [[failed.user.id, 2], [stalled.user.id, 3]].sort(),
+    );
+    for (const c of [failed, stalled]) {
+      const row = (await connectionRow(c.user.id))!;
+      expect(row.backfill_state).toBe("queued");
+      expect(resumes.find((m) => m.userId === c.user.id)).toMatchObject({ runId: row.backfill_run_id });
+    }
+    await drainQueue(t, deltaOptions());
+    for (const c of [failed, stalled]) {
+      expect((await connectionRow(c.user.id))!.backfill_state).toBe("done");
+      expect(await stored(c.user.id)).toEqual(truth(t.hevy.listWorkouts(c.apiKey)));
+    }
+    expect((await connectionRow(fresh.user.id))!.backfill_state).toBe("running");
+    expect((await connectionRow(revoked.user.id))!.backfill_state).toBe("failed");
   });
 
   it("end to end: the cron's deltas store the changes of active, backfilled connections and leave the others alone", async () => {
