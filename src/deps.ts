@@ -25,6 +25,24 @@ export interface Deps {
   d1Stats?: D1Stats;
 }
 
+/**
+ * Imported keys kept per isolate, by the secrets' values: every request needs the
+ * keyring, and importing it each time is work done again for nothing. A rotated
+ * secret is a different cache key, so it takes effect with the next request.
+ */
+const keyrings = new Map<string, Promise<Keyring>>();
+function keyringFor(env: Env): Promise<Keyring> {
+  const id = `${env.KEY_ENCRYPTION_KEY}\u0000${env.KEY_ENCRYPTION_KEYS_PREVIOUS ?? ""}`;
+  let keyring = keyrings.get(id);
+  if (!keyring) {
+    keyring = Keyring.load(env.KEY_ENCRYPTION_KEY, env.KEY_ENCRYPTION_KEYS_PREVIOUS);
+    // A bad secret is not cached: the next request reports it again.
+    keyring.catch(() => keyrings.delete(id));
+    keyrings.set(id, keyring);
+  }
+  return keyring;
+}
+
 export async function createDeps(env: Env, overrides: Partial<Deps> = {}): Promise<Deps> {
   const now = overrides.now ?? Date.now;
   return {
@@ -32,7 +50,7 @@ export async function createDeps(env: Env, overrides: Partial<Deps> = {}): Promi
     d1: env.DB,
     queue: env.SYNC_QUEUE,
     exportsBucket: env.EXPORTS,
-    keyring: await Keyring.load(env.KEY_ENCRYPTION_KEY, env.KEY_ENCRYPTION_KEYS_PREVIOUS),
+    keyring: await keyringFor(env),
     hevy: (apiKey, opts) =>
       createHevyClient({ baseUrl: env.HEVY_API_BASE_URL, apiKey, now, onRequest: opts?.onRequest }),
     now,

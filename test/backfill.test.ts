@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newD1Stats } from "../src/db/instrument";
 import { createDeps, withD1Stats } from "../src/deps";
+import type { ConsumerOptions } from "../src/queue/consumer";
 import { runBackfillChunk } from "../src/services/sync/backfill";
 import { createUser, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { deliver, drainQueue, fastBackfill, QUEUE, recordingRetryPolicy } from "./queue-helpers";
@@ -28,6 +29,15 @@ const row = (userId: string) =>
 
 const runs = (userId: string) =>
   env.DB.prepare("SELECT * FROM sync_runs WHERE user_id = ? ORDER BY started_at").bind(userId).all<Record<string, unknown>>().then((r) => r.results);
+
+/** Plays the queue one message at a time until the first chunk of workout pages has run. */
+async function deliverThroughFirstWorkoutsChunk(t: TestContext, options: ConsumerOptions) {
+  for (;;) {
+    const [msg] = t.queue.take();
+    await deliver(t, QUEUE, msg, 1, options);
+    if (msg!.type === "backfill" && msg!.phase === "workouts") return;
+  }
+}
 
 const templatePages = (t: TestContext, apiKey: string) => Math.ceil(t.hevy.listExerciseTemplates(apiKey).length / 100);
 
@@ -131,11 +141,7 @@ describe("backfill", () => {
     const options = { backfill: fastBackfill({ pagesPerChunk: 2, concurrency: 1 }) };
 
     // The template pages, then the first workouts chunk (pages 1–2), then the key is revoked.
-    for (;;) {
-      const [msg] = t.queue.take();
-      await deliver(t, QUEUE, msg, 1, options);
-      if (msg!.type === "backfill" && msg!.phase === "workouts") break;
-    }
+    await deliverThroughFirstWorkoutsChunk(t, options);
     const envelopeBefore = (await row(user.id))!.api_key_envelope;
     t.hevy.revokeKey(account.apiKey);
     const requestsBefore = t.hevy.requests.length;
@@ -242,11 +248,7 @@ describe("backfill", () => {
     const options = { backfill: fastBackfill({ pagesPerChunk: 2, concurrency: 1 }) };
     // Templates, then the first chunk (pages 1–2); then the user deletes a workout of page 1 in Hevy,
     // which moves listed[20] from page 3 to page 2, already read.
-    for (;;) {
-      const [msg] = t.queue.take();
-      await deliver(t, QUEUE, msg, 1, options);
-      if (msg!.type === "backfill" && msg!.phase === "workouts") break;
-    }
+    await deliverThroughFirstWorkoutsChunk(t, options);
     t.hevy.deleteWorkout(account.apiKey, listed[3]!.id);
     const drained = await drainQueue(t, options);
     expect(drained.delivered.map((d) => d.body.type === "backfill" && d.body.pass)).toContain(2);

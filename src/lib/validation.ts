@@ -18,10 +18,13 @@ export const validate = <Target extends keyof ValidationTargets, Schema extends 
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
+/** True for application/json and application/*+json (parameters such as charset ignored). */
+export const isJsonMediaType = (contentType: string | undefined) =>
+  JSON_MEDIA_TYPE.test((contentType ?? "").split(";")[0]?.trim() ?? "");
+
 /** JSON routes refuse other media types with 415 rather than validating an empty body. */
 export const requireJson: MiddlewareHandler = async (c, next) => {
-  const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
-  if (!JSON_MEDIA_TYPE.test(mediaType)) {
+  if (!isJsonMediaType(c.req.header("content-type"))) {
     throw new AppError(415, "unsupported_media_type", "Unsupported media type",
       "Send the body as JSON with Content-Type: application/json.");
   }

@@ -39,7 +39,7 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
       // The operator's record, keyed by the message id: a redelivered batch adds no second row.
       await recordDeadLetterMessage(deps, message, parsed.success ? null : parsed.error.issues);
       if (!parsed.success) log("error", "poison message recorded", { queue: batch.queue, id: message.id });
-      else if (parsed.data.type === "export") await recordExportDeadLetter(deps, env.EXPORTS, parsed.data);
+      else if (parsed.data.type === "export") await recordExportDeadLetter(deps, deps.exportsBucket, parsed.data);
       else await recordDeadLetter(deps, parsed.data);
       message.ack();
       continue;
@@ -56,7 +56,7 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
       continue;
     }
     try {
-      await dispatch(withD1Stats(deps, env.DB, newD1Stats()), parsed.data, options, env);
+      await dispatch(withD1Stats(deps, env.DB, newD1Stats()), parsed.data, options);
       message.ack();
     } catch (err) {
       // Never sooner than Hevy asked (RetryLater), and growing with each delivery either way.
@@ -69,7 +69,7 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
   }
 }
 
-async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptions, env: Env): Promise<void> {
+async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptions): Promise<void> {
   switch (message.type) {
     case "backfill":
       return runBackfillChunk(deps, message, options.backfill ?? defaultBackfillOptions);
@@ -78,7 +78,7 @@ async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptio
     case "webhook_workout":
       return fetchWebhookWorkout(deps, message, (options.delta ?? defaultDeltaOptions).retry);
     case "export":
-      return runExportJob({ ...deps, bucket: env.EXPORTS }, message, { ...defaultExportJobOptions, ...options.export });
+      return runExportJob(deps, message, { ...defaultExportJobOptions, ...options.export });
   }
 }
 

@@ -3,22 +3,21 @@ import { z } from "zod";
 import type { AppEnv } from "../env";
 import { AppError, validationFailed } from "../lib/errors";
 import { checkRange, instantParam } from "../lib/list-query";
+import { isJsonMediaType } from "../lib/validation";
 import { csvDownloadResponse, findExport, openExport, requestExport, toExportView } from "../services/exports";
 
 const createBody = z
   .strictObject({ from: instantParam.optional(), to: instantParam.optional() })
   .superRefine(checkRange);
 
-const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
-
 /**
  * The body of POST /exports/hevy-csv. Both fields are optional, so an empty body
  * means "everything"; a body must be JSON (415 otherwise) and valid (400).
  */
 async function createInput(c: Context<AppEnv>): Promise<z.output<typeof createBody>> {
-  const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim() ?? "";
-  const isJson = JSON_MEDIA_TYPE.test(mediaType);
-  if (mediaType !== "" && !isJson) throw unsupportedMediaType();
+  const contentType = c.req.header("content-type");
+  const isJson = isJsonMediaType(contentType);
+  if ((contentType ?? "").trim() !== "" && !isJson) throw unsupportedMediaType();
   const text = await c.req.text();
   if (text.trim() === "") return {};
   if (!isJson) throw unsupportedMediaType();

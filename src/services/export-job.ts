@@ -1,5 +1,4 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
-import type { D1Stats } from "../db/instrument";
 import { exports } from "../db/schema";
 import type { Deps } from "../deps";
 import type { ExportMessage } from "../queue/messages";
@@ -52,7 +51,7 @@ export interface ExportStats {
   ms: number;
 }
 
-export type ExportJobDeps = Pick<Deps, "db" | "d1" | "now"> & { bucket: R2Bucket; d1Stats?: D1Stats };
+export type ExportJobDeps = Pick<Deps, "db" | "d1" | "now" | "exportsBucket" | "d1Stats">;
 
 /** Permanent: retrying cannot help, the export is failed at once. */
 class ExportTooLarge extends Error {
@@ -71,7 +70,7 @@ const encoder = new TextEncoder();
 
 export async function runExportJob(deps: ExportJobDeps, message: ExportMessage, options: ExportJobOptions = defaultExportJobOptions): Promise<void> {
   const { db } = deps;
-  const bucket = options.bucket ? options.bucket(deps.bucket) : deps.bucket;
+  const bucket = options.bucket ? options.bucket(deps.exportsBucket) : deps.exportsBucket;
   const row = await db.select().from(exports).where(and(eq(exports.id, message.exportId), eq(exports.userId, message.userId))).get();
   // Deleted (purge), or a redelivery of a job that already finished.
   if (!row || row.status === "done" || row.status === "failed") return;
