@@ -29,11 +29,25 @@ export const hevyConnections = sqliteTable("hevy_connections", {
   userId: text("user_id")
     .primaryKey()
     .references(() => users.id, { onDelete: "cascade" }),
-  status: text("status", { enum: ["active", "needs_reconnect"] }).notNull(),
+  /**
+   * `disconnected`: the user removed the connection without purging. The key and webhook are
+   * gone, but the row stays with the Hevy account and the events cursor, so a later connect
+   * reconciles the stored rows instead of walking the whole history again (SPEC §11).
+   */
+  status: text("status", { enum: ["active", "needs_reconnect", "disconnected"] }).notNull(),
   hevyUserId: text("hevy_user_id").notNull(),
   hevyUserName: text("hevy_user_name").notNull(),
-  /** AES-256-GCM envelope (src/lib/crypto.ts) of the Hevy API key. */
-  apiKeyEnvelope: text("api_key_envelope").notNull(),
+  /** AES-256-GCM envelope (src/lib/crypto.ts) of the Hevy API key; null once disconnected. */
+  apiKeyEnvelope: text("api_key_envelope"),
+  /**
+   * Identifies the stored key: a new random value at every connect or re-connect, null once
+   * disconnected. A job carries the epoch it started under and its writes apply only while the
+   * row still holds it (src/services/sync/scope.ts), so a purge, disconnect, account switch or new
+   * key makes the writes of jobs in flight no-ops. Re-encryption does not change it.
+   */
+  keyEpoch: text("key_epoch"),
+  /** Hevy answered 429 with a Retry-After: nothing calls Hevy with this key before then. */
+  hevyPausedUntil: integer("hevy_paused_until"),
   webhookStatus: text("webhook_status", { enum: ["subscribed", "unavailable", "failed"] }).notNull(),
   /** SHA-256 hex of the secret in the webhook URL: deliveries are looked up by it. */
   webhookSecretDigest: text("webhook_secret_digest").unique(),
@@ -46,6 +60,14 @@ export const hevyConnections = sqliteTable("hevy_connections", {
   backfillPageCount: integer("backfill_page_count"),
   backfillWorkoutsSynced: integer("backfill_workouts_synced").notNull().default(0),
   backfillStartedAt: integer("backfill_started_at"),
+  /**
+   * The backfill must also remove stored workouts Hevy no longer has (a re-connect whose events
+   * cursor cannot cover the gap, or rows of unknown origin): the walk marks what it sees and
+   * the rows it did not see are checked one by one with Hevy before they go.
+   */
+  backfillReconcile: integer("backfill_reconcile", { mode: "boolean" }).notNull().default(false),
+  /** When the current pass of the walk began (page 1): rows synced before it and not seen since are sweep candidates. */
+  walkStartedAt: integer("walk_started_at"),
   /** `since` for Hevy's events feed; advanced only after a delta run stored every page. */
   eventsCursor: integer("events_cursor"),
   lastSyncAt: integer("last_sync_at"),
@@ -147,7 +169,8 @@ export const syncRuns = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     kind: text("kind", { enum: ["backfill", "delta", "webhook"] }).notNull(),
-    outcome: text("outcome", { enum: ["running", "ok", "failed", "needs_reconnect"] }).notNull(),
+    /** `superseded`: a newer run of the same backfill (resume, re-connect) took over before this one finished. */
+    outcome: text("outcome", { enum: ["running", "ok", "failed", "needs_reconnect", "superseded"] }).notNull(),
     startedAt: integer("started_at").notNull(),
     finishedAt: integer("finished_at"),
     upserts: integer("upserts").notNull().default(0),
@@ -157,6 +180,43 @@ export const syncRuns = sqliteTable(
     error: text("error"),
   },
   (t) => [index("sync_runs_user_started_idx").on(t.userId, t.startedAt)],
+);
+
+/**
+ * Hevy records that could not be stored (no id, unparseable times): the rest of their page is
+ * stored, the connection view counts them, and later syncs fetch them again by id until Hevy
+ * serves them well (src/services/sync/skipped.ts). `workout_key` is Hevy's id, or for a record
+ * without one `unidentified:` and a digest of it.
+ */
+export const hevySkippedWorkouts = sqliteTable(
+  "hevy_skipped_workouts",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    workoutKey: text("workout_key").notNull(),
+    reason: text("reason").notNull(),
+    firstSeenAt: integer("first_seen_at").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.workoutKey] })],
+);
+
+/**
+ * Page sessions, so that logging out ends one on the server: the sealed cookie names its row,
+ * and a cookie whose row is gone (logout, expiry) opens nothing.
+ */
+export const pageSessions = sqliteTable(
+  "page_sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("page_sessions_user_idx").on(t.userId), index("page_sessions_expires_idx").on(t.expiresAt)],
 );
 
 export const OTHER_SOURCES = ["apple_health", "whoop", "oura", "strava"] as const;
@@ -277,6 +337,8 @@ export const schema = {
   hevySets,
   hevyExerciseTemplates,
   syncRuns,
+  hevySkippedWorkouts,
+  pageSessions,
   sourceWorkouts,
   dailyRecovery,
   exports,
