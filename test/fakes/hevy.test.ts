@@ -311,3 +311,161 @@ describe("faults, latency, request log, routing", () => {
     ]);
   });
 });
+
+describe("race and odd-data helpers", () => {
+  it("faults by exact path and query; the ones that do not match stay queued", async () => {
+    const { fake, get } = setup(12);
+    fake.injectFault({ status: 500, path: "/v1/workouts/events" });
+    fake.injectFault({ status: 404, path: "/v1/workouts", query: { page: "3" }, times: 1 });
+    expect((await get("/v1/workouts?page=2")).status).toBe(200); // both queued, neither matches
+    expect((await get("/v1/workouts/count")).status).toBe(200); // `path` is exact, not a prefix
+    expect((await get("/v1/workouts?pageSize=5")).status).toBe(200); // query param absent ≠ "3"
+    await expectJsonError(await get("/v1/workouts?pageSize=5&page=3"), 404);
+    expect((await get("/v1/workouts?page=3")).status).toBe(200); // times: 1
+    expect((await get("/v1/workouts/events?page=3")).status).toBe(500);
+    expect((await get("/v1/workouts/events?page=3")).status).toBe(200);
+    fake.injectFault({ status: 429, match: "/v1/workouts", query: { pageSize: "10" } }); // match and query combine
+    expect((await get("/v1/workouts/events?pageSize=5")).status).toBe(200);
+    expect((await get("/v1/workouts/events?pageSize=10")).status).toBe(429);
+  });
+
+  it("putRawWorkout: stored verbatim, listed, evented, served by id; replaced and deleted by key", async () => {
+    const { fake, acct, clock, get, body } = setup(3);
+    const id = crypto.randomUUID();
+    const odd = { id, start_time: "not a time", end_time: W.end_time, updated_at: "2025-10-23T01:44:49.000Z",
+      exercises: [{ index: 0, title: "Mystery", exercise_template_id: "79D0BB3A", sets: [{ index: 0, type: "cluster", reps: 3 }] }] }; // no title, no created_at
+    clock.ms = T0 + 1000;
+    expect(fake.putRawWorkout(acct.apiKey, odd)).toBe(id);
+    odd.exercises[0]!.sets[0]!.reps = 99; // copied in
+    const noId = { title: "No id", start_time: W.start_time, end_time: W.end_time, exercises: [] };
+    expect(fake.putRawWorkout(acct.apiKey, noId, { key: "k-no-id", at: new Date(T0 + 500) })).toBe("k-no-id");
+    clock.ms = T0 + 2000;
+    const numericId = { id: 42, title: "Numeric id" };
+    const randomKey = fake.putRawWorkout(acct.apiKey, numericId);
+    expect(randomKey).toMatch(/^[0-9a-f-]{36}$/);
+    const stored = { ...odd, exercises: [{ ...odd.exercises[0]!, sets: [{ index: 0, type: "cluster", reps: 3 }] }] };
+    const listed = await body("/v1/workouts?pageSize=10");
+    expect(listed.workouts.slice(3)).toEqual([stored, noId, numericId]);
+    expect(listed.workouts).toEqual(fake.listWorkouts(acct.apiKey));
+    expect(await body("/v1/workouts/count")).toEqual({ workout_count: 6 });
+    expect(await body(`/v1/workouts/${id}`)).toEqual(stored);
+    for (const k of ["k-no-id", randomKey, "42"]) await expectJsonError(await get(`/v1/workouts/${k}`), 404); // no string id, no URL
+    const since = new Date(T0).toISOString();
+    expect((await body(`/v1/workouts/events?since=${since}`)).events).toEqual([
+      { type: "updated", workout: numericId }, { type: "updated", workout: stored }, { type: "updated", workout: noId }]); // noId at opts.at
+    clock.ms = T0 + 3000;
+    const fixed = fake.putWorkout(acct.apiKey, { id, ...W, title: "Fixed" });
+    expect(fixed.created_at).toBe(fixed.updated_at); // the raw record had no created_at to keep
+    expect(fake.listWorkouts(acct.apiKey).map((w) => w.title).slice(3)).toEqual(["Fixed", "No id", "Numeric id"]);
+    clock.ms = T0 + 4000;
+    fake.deleteWorkout(acct.apiKey, "k-no-id");
+    fake.deleteWorkout(acct.apiKey, randomKey);
+    expect(() => fake.deleteWorkout(acct.apiKey, "k-no-id")).toThrow();
+    expect((await body(`/v1/workouts/events?since=${new Date(T0 + 2500).toISOString()}`)).events).toEqual([{ type: "updated", workout: fixed }]); // no tombstones without an id
+    fake.deleteWorkout(acct.apiKey, id);
+    expect((await body(`/v1/workouts/events?since=${new Date(T0 + 2500).toISOString()}`)).events).toEqual([{ type: "deleted", id, deleted_at: new Date(T0 + 4000).toISOString() }]);
+    // A raw record with an id, put after a deletion, revives it like putWorkout does.
+    fake.putRawWorkout(acct.apiKey, { id, title: "Back" });
+    expect((await body(`/v1/workouts/events?since=${new Date(T0 + 2500).toISOString()}`)).events).toEqual([{ type: "updated", workout: { id, title: "Back" } }]);
+  });
+
+  it("putWorkout updatedAt: a late-committed change whose event lies before events already served", async () => {
+    const { fake, acct, clock, body } = setup(2);
+    const [old] = fake.listWorkouts(acct.apiKey);
+    const iso = (s: number) => new Date(T0 + s * 1000).toISOString();
+    clock.ms = T0 + 10_000;
+    const a = fake.putWorkout(acct.apiKey, { ...W, title: "A" });
+    expect((await body(`/v1/workouts/events?since=${iso(0)}`)).events).toEqual([{ type: "updated", workout: a }]); // served; a cursor would now sit at 10 s
+    clock.ms = T0 + 20_000;
+    const late = fake.putWorkout(acct.apiKey, { ...W, title: "Late" }, { updatedAt: new Date(T0 + 5000) });
+    const edited = fake.putWorkout(acct.apiKey, { ...old!, title: "Late edit" }, { updatedAt: new Date(T0 + 4000) });
+    expect([late.updated_at, late.created_at, edited.updated_at, edited.created_at]).toEqual([iso(5), iso(5), iso(4), old!.created_at]);
+    expect((await body(`/v1/workouts/events?since=${iso(0)}`)).events.map((e: any) => e.workout.title)).toEqual(["A", "Late", "Late edit"]);
+    expect((await body(`/v1/workouts/events?since=${iso(10)}`)).events).toEqual([]); // invisible to a cursor without overlap
+    expect(fake.listWorkouts(acct.apiKey).map((w) => w.title)).toEqual(["Late edit", expect.any(String), "A", "Late"]);
+  });
+
+  it("pause: answer computed on arrival, held until release; later requests pass; abort rejects", async () => {
+    const { fake, acct, get, body } = setup(12);
+    const page2 = fake.listWorkouts(acct.apiKey).slice(5, 10);
+    const p = fake.pause({ path: "/v1/workouts", query: { page: "2" } });
+    expect((await get("/v1/workouts/events?page=2")).status).toBe(200); // exact path
+    const held = get("/v1/workouts?page=2");
+    await p.arrived;
+    fake.deleteWorkout(acct.apiKey, page2[0]!.id);
+    fake.putWorkout(acct.apiKey, { ...W, title: "Meanwhile" });
+    const now = await body("/v1/workouts?page=2"); // a later matching request is not held and sees the new state
+    expect(now.workouts.map((w: HevyWorkout) => w.id)).not.toContain(page2[0]!.id);
+    expect(await Promise.race([held.then(() => "answered"), sleep(20).then(() => "held")])).toBe("held");
+    expect(fake.requests.filter((r) => r.path === "/v1/workouts").map((r) => r.status)).toEqual([0, 200]); // logged when delivered
+    p.release();
+    const res = await held;
+    expect(await res.json()).toEqual({ page: 2, page_count: 3, workouts: page2 }); // the state on arrival
+    expect(fake.requests.filter((r) => r.path === "/v1/workouts").map((r) => r.status)).toEqual([200, 200]);
+
+    const m = fake.pause({ method: "DELETE", path: "/v1/webhook-subscription" });
+    expect((await get("/v1/webhook-subscription")).status).toBe(404); // GET is not held
+    const del = get("/v1/webhook-subscription", undefined, { method: "DELETE" });
+    await m.arrived;
+    m.release();
+    expect((await del).status).toBe(200);
+
+    const early = fake.pause({ path: "/v1/workouts/count" });
+    early.release(); // released before arrival: passes straight through
+    expect((await get("/v1/workouts/count")).status).toBe(200);
+    await early.arrived;
+
+    const q = fake.pause({ path: "/v1/user/info" });
+    const ctl = new AbortController();
+    const aborted = get("/v1/user/info", undefined, { signal: ctl.signal });
+    await q.arrived;
+    ctl.abort(new Error("gave up"));
+    await expect(aborted).rejects.toThrow("gave up");
+    q.release(); // harmless after the abort
+    expect(fake.requests.at(-1)!.status).toBe(0);
+    expect((await get("/v1/user/info")).status).toBe(200);
+  });
+
+  it("pause holds a faulted answer too, and works with latency (the trip comes before arrival)", async () => {
+    const { fake, get } = setup(3);
+    fake.setLatency(30);
+    fake.injectFault({ status: 429, retryAfter: "5", path: "/v1/workouts" });
+    const p = fake.pause({ path: "/v1/workouts" });
+    let arrived = false;
+    void p.arrived.then(() => { arrived = true; });
+    const held = get("/v1/workouts");
+    await sleep(5);
+    expect(arrived).toBe(false);
+    await p.arrived;
+    await sleep(10);
+    p.release();
+    const res = await held;
+    expect([res.status, res.headers.get("retry-after")]).toEqual([429, "5"]);
+  });
+
+  it("one Hevy account, two VitalTrends users: same key twice or a second issued key; one webhook subscription per account", async () => {
+    const { fake, acct, get, body } = setup(4);
+    const key2 = fake.issueKey(acct.apiKey);
+    const [one, two] = await Promise.all([body("/v1/user/info"), body("/v1/user/info")]); // the same key used by two users
+    expect(one).toEqual(two);
+    expect(await body("/v1/user/info", key2)).toEqual(one);
+    const w = fake.putWorkout(acct.apiKey, { ...W, title: "Shared" });
+    expect(await body(`/v1/workouts/${w.id}`, key2)).toEqual(w);
+    expect((await body("/v1/workouts/count", key2)).workout_count).toBe(5);
+    const sub = (key: string, method: string, b?: unknown) => get("/v1/webhook-subscription", key, { method, body: b === undefined ? undefined : JSON.stringify(b) });
+    expect((await sub(acct.apiKey, "POST", { url: "https://vt.test/hooks/user-a", authToken: "Bearer a" })).status).toBe(201);
+    expect(await (await sub(key2, "GET")).json()).toEqual({ url: "https://vt.test/hooks/user-a", auth_token: "Bearer a" });
+    expect((await sub(key2, "POST", { url: "https://vt.test/hooks/user-b", authToken: "Bearer b" })).status).toBe(201); // replaces user A's
+    expect(await (await sub(acct.apiKey, "GET")).json()).toEqual({ url: "https://vt.test/hooks/user-b", auth_token: "Bearer b" });
+    expect(fake.webhookSubscription(acct.apiKey)).toEqual(fake.webhookSubscription(key2));
+    expect(fake.webhookDelivery(acct.apiKey, w.id)!.url).toBe("https://vt.test/hooks/user-b");
+    const other = fake.createAccount();
+    await expectJsonError(await sub(other.apiKey, "GET"), 404); // another account has its own (none)
+    expect((await sub(acct.apiKey, "DELETE")).status).toBe(200);
+    await expectJsonError(await sub(key2, "GET"), 404);
+    expect(fake.webhookSubscription(key2)).toBeNull();
+    fake.revokeKey(acct.apiKey); // one user's key revoked; the other's still works
+    expect((await sub(acct.apiKey, "GET")).status).toBe(401);
+    expect((await sub(key2, "POST", { url: "https://vt.test/hooks/user-b", authToken: "Bearer b" })).status).toBe(201);
+  });
+});

@@ -12,8 +12,15 @@ export type FakeFault =
   | { kind: "network" } | { kind: "timeout" } | { kind: "truncated_json" } | { kind: "invalid_schema" };
 export type WebhookMode = "supported" | "not_found" | "server_error";
 
-type QueuedFault = FakeFault & { times: number; match?: string };
-interface Stored { workout: HevyWorkout; at: number; seq: number } // at/seq: time and order of its latest event
+/** Which requests a fault or pause applies to: `match` is a substring of the pathname, `path` the exact
+ *  pathname ("/v1/workouts" alone, not "/v1/workouts/events"), `query` params that must all be equal. */
+export interface FakeRequestMatch { method?: string; match?: string; path?: string; query?: Record<string, string> }
+export interface FakePause { arrived: Promise<void>; release(): void }
+type QueuedFault = FakeFault & { times: number; match?: string; path?: string; query?: Record<string, string> };
+interface QueuedPause { match: FakeRequestMatch; arrived: () => void; released: Promise<void> }
+// at/seq: time and order of its latest event. A raw record (putRawWorkout) is stored verbatim and typed
+// as a workout only so it flows through the same list/event/get paths; it may lack any field.
+interface Stored { workout: HevyWorkout; at: number; seq: number }
 interface Tombstone { id: string; deleted_at: string; at: number; seq: number }
 interface Account {
   apiKey: string; userId: string; name: string;
@@ -31,6 +38,23 @@ const text = (status: number, body: string, type = "text/plain; charset=utf-8"):
 const html = (status: number, message: string): Response =>
   text(status, `<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Error</title></head>\n<body><pre>${message}</pre></body>\n</html>\n`, "text/html; charset=utf-8");
 const NULL_BODY = new Set([101, 204, 205, 304]);
+
+const matches = (m: FakeRequestMatch, method: string, url: URL): boolean =>
+  (m.method === undefined || m.method.toUpperCase() === method) && (m.match === undefined || url.pathname.includes(m.match)) &&
+  (m.path === undefined || url.pathname === m.path) && Object.entries(m.query ?? {}).every(([k, v]) => url.searchParams.get(k) === v);
+/** The id Hevy would serve a stored record under: a raw record without a string id has none. */
+const idOf = (w: HevyWorkout): string | undefined => (typeof (w as { id?: unknown }).id === "string" ? w.id : undefined);
+
+/** Resolves with `released`, rejects with the signal's reason if it aborts first; no listener is left behind. */
+function holdUntil(released: Promise<void>, signal: AbortSignal | null | undefined): Promise<void> {
+  if (!signal) return released;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    released.then(() => { signal.removeEventListener("abort", onAbort); resolve(); });
+  });
+}
 
 function waitForAbort(signal: AbortSignal | null | undefined, ms = Infinity): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -60,6 +84,7 @@ export class FakeHevy {
   private readonly accounts = new Map<string, Account>(); // by api key; several keys may share an account
   private readonly revokedKeys = new Set<string>();
   private faults: QueuedFault[] = [];
+  private pauses: QueuedPause[] = [];
   private latencyMs = 0;
   private seq = 0;
 
@@ -75,9 +100,24 @@ export class FakeHevy {
     const url = new URL(req.url);
     const entry: FakeRequestLogEntry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), apiKey: req.headers.get("api-key"), status: 0, at: this.now().getTime() };
     this.requests.push(entry);
-    const fault = this.takeFault(url.pathname); // consumed on arrival, so concurrent requests see faults in call order
+    const fault = this.takeFault(req.method, url); // consumed on arrival, so concurrent requests see faults in call order
+    const pause = this.takePause(req.method, url);
     if (this.latencyMs > 0) await waitForAbort(signal, this.latencyMs);
     else if (signal?.aborted) throw signal.reason;
+    // Latency is the trip to Hevy. A paused request's answer is computed on arrival (routes read state
+    // synchronously) and held until release(); it is logged with its status only once delivered.
+    const answer = this.respond(req, url, fault, signal);
+    if (pause) {
+      answer.catch(() => { /* observed below */ });
+      pause.arrived();
+      await holdUntil(pause.released, signal);
+    }
+    const res = await answer;
+    entry.status = res.status;
+    return res;
+  };
+
+  private async respond(req: Request, url: URL, fault: QueuedFault | undefined, signal: AbortSignal | null | undefined): Promise<Response> {
     if (fault?.kind === "network") throw new TypeError("fetch failed");
     if (fault?.kind === "timeout") { await waitForAbort(signal); throw new Error("unreachable"); }
     let res: Response;
@@ -92,9 +132,8 @@ export class FakeHevy {
       if (fault?.kind === "truncated_json") { const t = await res.text(); res = text(200, t.slice(0, Math.floor(t.length / 2)), "application/json; charset=utf-8"); }
       if (fault?.kind === "invalid_schema") { const t = await res.text(); let v: unknown = null; try { v = JSON.parse(t); } catch { /* non-JSON → fallback */ } res = json(200, breakSchema(v)); }
     }
-    entry.status = res.status;
     return res;
-  };
+  }
 
   createAccount(opts: { name?: string; apiKey?: string } = {}): { apiKey: string; userId: string; name: string } {
     const apiKey = opts.apiKey ?? crypto.randomUUID();
@@ -115,15 +154,17 @@ export class FakeHevy {
     return key;
   }
 
-  putWorkout(apiKey: string, w: Partial<HevyWorkout> & { start_time: string; end_time: string }): HevyWorkout {
+  /** Creates or replaces (same id: keeps its list position). `opts.updatedAt` sets `updated_at` and the event
+   *  time: a change Hevy commits late, whose event lies before events already served. */
+  putWorkout(apiKey: string, w: Partial<HevyWorkout> & { start_time: string; end_time: string }, opts: { updatedAt?: Date } = {}): HevyWorkout {
     const acct = this.account(apiKey);
-    const nowIso = this.now().toISOString();
+    const nowIso = (opts.updatedAt ?? this.now()).toISOString();
     const id = w.id ?? crypto.randomUUID();
-    const prev = acct.workouts.get(id)?.workout;
+    const prevCreated = (acct.workouts.get(id)?.workout as { created_at?: unknown } | undefined)?.created_at; // a raw record may lack it
     const templates = this.templatesFor(acct);
     const workout: HevyWorkout = {
       id, title: w.title ?? "Workout", routine_id: w.routine_id ?? null, description: w.description ?? null,
-      start_time: w.start_time, end_time: w.end_time, updated_at: nowIso, created_at: prev?.created_at ?? w.created_at ?? nowIso,
+      start_time: w.start_time, end_time: w.end_time, updated_at: nowIso, created_at: typeof prevCreated === "string" ? prevCreated : w.created_at ?? nowIso,
       exercises: (w.exercises ?? []).map((e, i) => ({
         index: e.index ?? i, title: e.title ?? templates.find((t) => t.id === e.exercise_template_id)?.title ?? "Exercise",
         notes: e.notes ?? null, exercise_template_id: e.exercise_template_id ?? (BUILTIN_TEMPLATES[0]?.id ?? ""), supersets_id: e.supersets_id ?? null,
@@ -136,9 +177,25 @@ export class FakeHevy {
     return workout;
   }
 
-  deleteWorkout(apiKey: string, id: string): void {
+  /** Stores `raw` verbatim (off-contract data: missing fields, unknown set types, bad times, no id) and returns its
+   *  key: its id when it has a string id, else `opts.key` or a random one. Listed, evented (`updated`, at
+   *  `opts.at` or now) and served by id (when it has one) like any workout; putWorkout/deleteWorkout by key. */
+  putRawWorkout(apiKey: string, raw: Record<string, unknown>, opts: { key?: string; at?: Date } = {}): string {
     const acct = this.account(apiKey);
-    if (!acct.workouts.delete(id)) throw new Error(`no workout ${id} on this account`);
+    const key = typeof raw.id === "string" ? raw.id : opts.key ?? crypto.randomUUID();
+    acct.deleted.delete(key);
+    acct.workouts.set(key, { workout: copy(raw) as unknown as HevyWorkout, at: (opts.at ?? this.now()).getTime(), seq: ++this.seq });
+    return key;
+  }
+
+  /** Removes the workout (or raw record) stored under `key`; a `deleted` event only when it had an id to name. */
+  deleteWorkout(apiKey: string, key: string): void {
+    const acct = this.account(apiKey);
+    const s = acct.workouts.get(key);
+    if (!s) throw new Error(`no workout ${key} on this account`);
+    acct.workouts.delete(key);
+    const id = idOf(s.workout);
+    if (id === undefined) return;
     const now = this.now();
     acct.deleted.set(id, { id, deleted_at: now.toISOString(), at: now.getTime(), seq: ++this.seq });
   }
@@ -173,9 +230,21 @@ export class FakeHevy {
     return new Request(sub.url, { method: "POST", headers: { authorization: sub.authToken, "content-type": "application/json" }, body: JSON.stringify({ id: crypto.randomUUID(), payload: { workoutId } }) });
   }
 
-  injectFault(fault: FakeFault & { times?: number; match?: string }): void { this.faults.push({ ...copy(fault), times: fault.times ?? 1 }); }
+  /** Queued in order; the first fault whose `match`/`path`/`query` fit a request is used, the others stay queued. */
+  injectFault(fault: FakeFault & { times?: number; match?: string; path?: string; query?: Record<string, string> }): void { this.faults.push({ ...copy(fault), times: fault.times ?? 1 }); }
   clearFaults(): void { this.faults = []; }
   setLatency(ms: number): void { this.latencyMs = Math.max(0, ms); }
+
+  /** Holds the first request matching (exact pathname, every given query param, method if given): its answer
+   *  is computed on arrival, from the state at that moment, and delivered only after release(). `arrived`
+   *  resolves when it was received. An abort signal rejects the held request. Later requests pass. */
+  pause(match: { method?: string; path: string; query?: Record<string, string> }): FakePause {
+    let arrived!: () => void, release!: () => void;
+    const arrivedP = new Promise<void>((r) => { arrived = r; });
+    const released = new Promise<void>((r) => { release = r; });
+    this.pauses.push({ match: { method: match.method, path: match.path, query: copy(match.query) }, arrived, released });
+    return { arrived: arrivedP, release };
+  }
 
   // ---- internals ----
   private account(apiKey: string): Account {
@@ -186,12 +255,17 @@ export class FakeHevy {
 
   private templatesFor(acct: Account): HevyExerciseTemplate[] { return [...BUILTIN_TEMPLATES, ...acct.custom]; }
 
-  private takeFault(path: string): QueuedFault | undefined {
-    const i = this.faults.findIndex((f) => f.match === undefined || path.includes(f.match));
+  private takeFault(method: string, url: URL): QueuedFault | undefined {
+    const i = this.faults.findIndex((f) => matches(f, method, url));
     const f = this.faults[i];
     if (!f) return undefined;
     if (--f.times <= 0) this.faults.splice(i, 1);
     return f;
+  }
+
+  private takePause(method: string, url: URL): QueuedPause | undefined {
+    const i = this.pauses.findIndex((p) => matches(p.match, method, url));
+    return i < 0 ? undefined : this.pauses.splice(i, 1)[0];
   }
 
   private async route(req: Request, url: URL): Promise<Response> {
@@ -217,7 +291,10 @@ export class FakeHevy {
     }
     if (p === "/v1/exercise_templates") return this.paginate(url, 100, this.templatesFor(acct), "exercise_templates");
     const m = /^\/v1\/(workouts|exercise_templates)\/([^/]+)$/.exec(p);
-    if (m?.[1] === "workouts") { const s = acct.workouts.get(decodeURIComponent(m[2] ?? "")); return s ? json(200, s.workout) : json(404, { error: "Workout not found" }); }
+    if (m?.[1] === "workouts") {
+      const id = decodeURIComponent(m[2] ?? ""), s = acct.workouts.get(id);
+      return s && idOf(s.workout) === id ? json(200, s.workout) : json(404, { error: "Workout not found" }); // a raw record without an id has no URL
+    }
     if (m?.[1] === "exercise_templates") { const t = this.templatesFor(acct).find((x) => x.id === decodeURIComponent(m[2] ?? "")); return t ? json(200, t) : json(404, { error: "Exercise template not found" }); }
     return notFound;
   }
