@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { Keyring, sha256Hex } from "../src/lib/crypto";
-import { sealSession } from "../src/lib/session";
+import { sealSession, type Session } from "../src/lib/session";
 import { cookiePair, logIn, realisticUser, userState } from "./hardening-fixture";
 import { createUser, type TestContext, useTestContext } from "./helpers";
 
@@ -50,7 +50,7 @@ describe("page sessions: cookies and CSRF", () => {
     expect(res.headers.getSetCookie().some((c) => c.startsWith("vt_login=") && /max-age=0|expires=thu, 01 jan 1970/i.test(c))).toBe(true);
   });
 
-  it("sends every page behind a session to /login unless the cookie is live, genuine, unexpired and its token unrevoked", async () => {
+  it("sends every page behind a session to /login unless the cookie is live, genuine, unexpired, its session row live and its token unrevoked", async () => {
     const gets = pageRoutes("GET");
     expect(gets).toEqual(expect.arrayContaining(["/connections/hevy", "/connections/hevy/status"]));
     const user = await createUser(t);
@@ -58,7 +58,15 @@ describe("page sessions: cookies and CSRF", () => {
     const revokedUser = await createUser(t);
     const revoked = await logIn(t, revokedUser.token);
     await env.DB.prepare("UPDATE api_tokens SET revoked_at = 1 WHERE user_id = ?").bind(revokedUser.id).run();
-    const session = { userId: user.id, tokenDigest: await sha256Hex(user.token), csrf: "c".repeat(32) };
+    const rowOf = async (userId: string) => (await env.DB.prepare("SELECT id FROM page_sessions WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1").bind(userId).first<{ id: string }>())!.id;
+    const session = { sessionId: await rowOf(user.id), userId: user.id, tokenDigest: await sha256Hex(user.token), csrf: "c".repeat(32) };
+    const loggedOut = await logIn(t, user.token);
+    expect((await post(t, "/logout", loggedOut.cookie, { _csrf: loggedOut.csrf })).status).toBe(303);
+    const expiredRow = await logIn(t, user.token);
+    await env.DB.prepare("UPDATE page_sessions SET expires_at = ? WHERE id = ?").bind(Date.now() - 1000, await rowOf(user.id)).run();
+    const neighbour = await createUser(t);
+    await logIn(t, neighbour.token);
+    const { sessionId: _, ...withoutId } = session;
     const otherKey = await Keyring.load(btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))));
     const realKey = await Keyring.load(env.KEY_ENCRYPTION_KEY);
     const sealed = live.cookie.slice("vt_session=".length);
@@ -70,6 +78,10 @@ describe("page sessions: cookies and CSRF", () => {
       ["expired", `vt_session=${await sealSession(realKey, { ...session, expiresAt: Date.now() - 1000 })}`],
       ["for another user id", `vt_session=${await sealSession(realKey, { ...session, userId: revokedUser.id, expiresAt: Date.now() + 60_000 })}`],
       ["of a revoked token", revoked.cookie],
+      ["copied before its logout", loggedOut.cookie],
+      ["whose session row expired", expiredRow.cookie],
+      ["naming another user's session row", `vt_session=${await sealSession(realKey, { ...session, sessionId: await rowOf(neighbour.id), expiresAt: Date.now() + 60_000 })}`],
+      ["sealed before sessions had rows (no session id)", `vt_session=${await sealSession(realKey, { ...withoutId, expiresAt: Date.now() + 60_000 } as Session)}`],
       ["in another cookie's name", `vt_login=${sealed}`],
     ];
     const failures: string[] = [];

@@ -4,7 +4,7 @@ import type { AppEnv, AuthUser } from "../env";
 import { randomSecret, timingSafeEqualStrings } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 import { limitBody } from "../lib/middleware";
-import { newSession, openSession, SESSION_COOKIE, SESSION_TTL_MS, sealSession, type Session } from "../lib/session";
+import { endSession, openSession, SESSION_COOKIE, SESSION_TTL_MS, sealSession, type Session, startSession } from "../lib/session";
 import { ConnectionPage } from "../pages/connection";
 import { HubPage } from "../pages/hub";
 import { Layout } from "../pages/layout";
@@ -106,12 +106,13 @@ export const pageRoutes = new Hono<PageEnv>()
       setCookie(c, LOGIN_CSRF_COOKIE, csrf, { httpOnly: true, secure: true, sameSite: "Strict", path: "/login", maxAge: 600 });
       return c.html(<LoginPage csrf={csrf} error="That API token is unknown or revoked." />, 401);
     }
-    const session = await newSession(user.id, token, c.var.deps.now());
+    const session = await startSession(c.var.deps, user.id, token);
     setCookie(c, SESSION_COOKIE, await sealSession(c.var.deps.keyring, session), { ...sessionCookieOptions, maxAge: SESSION_TTL_MS / 1000 });
     deleteCookie(c, LOGIN_CSRF_COOKIE, { path: "/login", secure: true });
     return c.redirect(HOME, 303);
   })
   .post("/logout", requireSession, requireCsrf, async (c) => {
+    await endSession(c.var.deps, c.var.session);
     deleteCookie(c, SESSION_COOKIE, sessionCookieOptions);
     return c.redirect("/login", 303);
   })
