@@ -2,7 +2,7 @@ import { and, eq, ne } from "drizzle-orm";
 import type { z } from "zod";
 import { deadLetters, hevyConnections, syncRuns } from "../db/schema";
 import type { Deps } from "../deps";
-import type { ExportMessage, SyncMessage } from "./messages";
+import type { ExportMessage, PurgeExportsMessage, SyncMessage } from "./messages";
 
 /** How much of a dead letter's body shape is kept: enough to see what it was, bounded whatever was sent. */
 export const DEAD_LETTER_SHAPE_MAX = 4096;
@@ -60,7 +60,7 @@ export function bodyShape(v: unknown, depth = 0): unknown {
  * sees it: `last_error` on the connection, a failed backfill state, and the
  * sync run. A later re-connect or sync resumes from what was stored.
  */
-export async function recordDeadLetter(deps: Pick<Deps, "db" | "now">, message: Exclude<SyncMessage, ExportMessage>): Promise<void> {
+export async function recordDeadLetter(deps: Pick<Deps, "db" | "now">, message: Exclude<SyncMessage, ExportMessage | PurgeExportsMessage>): Promise<void> {
   const { db } = deps;
   const now = deps.now();
   const row = await db
@@ -98,4 +98,14 @@ export async function recordDeadLetter(deps: Pick<Deps, "db" | "now">, message: 
       error,
     }),
   ]);
+}
+
+/**
+ * A purge whose R2 work never succeeded: files may remain under the user's
+ * prefix. No user-facing place is left (the connection and exports are gone), so
+ * the dead_letters row and this error are the operator's cue; the log names the
+ * user only, never object keys or upload ids.
+ */
+export function logPurgeDeadLetter(message: PurgeExportsMessage): void {
+  console.error(JSON.stringify({ level: "error", msg: "export purge gave up: files may remain in R2", userId: message.userId }));
 }

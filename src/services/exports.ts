@@ -1,9 +1,9 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { exports } from "../db/schema";
 import type { Deps } from "../deps";
 import { AppError, notFound } from "../lib/errors";
 import { isoOrNull, isoUtc } from "../lib/time";
-import type { ExportMessage } from "../queue/messages";
+import { type ExportMessage, PURGE_UPLOADS_MAX, type PurgeExportsMessage } from "../queue/messages";
 import type { ExportRange } from "./export-rows";
 
 // Per-set CSV exports (SPEC §8): the request, the view, the download, and the
@@ -139,19 +139,55 @@ export async function recordExportDeadLetter(deps: Pick<Deps, "db" | "now">, buc
 }
 
 /**
- * Deletes every export of a user: in-progress uploads aborted, objects removed
- * (listed by the user's prefix, so strays go too), rows deleted. For
- * DELETE /connections/hevy?purge=true. A job still running notices the missing
- * row when it next records progress, and removes what it wrote.
+ * Deletes every export of a user, for DELETE /connections/hevy?purge=true. The
+ * rows go at once: a job still running notices the missing row when it next
+ * records progress, and removes what it wrote. The R2 work is tried inline; if R2
+ * fails, the request still succeeds and a purge_exports job finishes it, retried
+ * by the queue until R2 answers, so no file is left behind unnoticed (SPEC §11).
  */
-export async function deleteUserExports(deps: Pick<Deps, "db">, bucket: R2Bucket, userId: string): Promise<void> {
-  const rows = await deps.db.select().from(exports).where(eq(exports.userId, userId)).all();
-  for (const row of rows) if (row.uploadId) await abortUpload(bucket, row.objectKey, row.uploadId);
-  await deps.db.delete(exports).where(eq(exports.userId, userId));
+export async function deleteUserExports(deps: Pick<Deps, "db" | "queue">, bucket: R2Bucket, userId: string): Promise<void> {
+  // One statement: an upload a job claims meanwhile is either returned here or finds its row gone.
+  const deleted = await deps.db.delete(exports).where(eq(exports.userId, userId)).returning({ key: exports.objectKey, uploadId: exports.uploadId }).all();
+  const uploads = deleted.flatMap(({ key, uploadId }) => (uploadId ? [{ key, uploadId }] : []));
+  try {
+    await purgeExportFiles(deps, bucket, userId, uploads);
+  } catch (err) {
+    console.warn(JSON.stringify({ level: "warn", msg: "export purge: R2 failed, queued for retry", userId, error: String(err).slice(0, 300) }));
+    // At least one message, even with no upload: it also sweeps the user's objects.
+    for (let i = 0; i === 0 || i < uploads.length; i += PURGE_UPLOADS_MAX) {
+      await deps.queue.send({ type: "purge_exports", userId, uploads: uploads.slice(i, i + PURGE_UPLOADS_MAX) });
+    }
+  }
+}
+
+/**
+ * Aborts the given uploads and deletes the user's objects that no export row
+ * names any more: the purge's R2 work, inline and as the purge_exports job. Safe
+ * to run again at any time: a row is written before its object, and each listed
+ * page is checked against the table after it was listed, so the file of an
+ * export created since the purge is kept. Any R2 failure throws.
+ */
+export async function purgeExportFiles(deps: Pick<Deps, "db">, bucket: R2Bucket, userId: string, uploads: PurgeExportsMessage["uploads"]): Promise<void> {
+  for (const { key, uploadId } of uploads) {
+    try {
+      await bucket.resumeMultipartUpload(key, uploadId).abort();
+    } catch (err) {
+      // 10024 NoSuchUpload: already aborted or completed (a completed one's object goes below).
+      if (!/\(10024\)$/.test(err instanceof Error ? err.message : "")) throw err;
+    }
+  }
   let cursor: string | undefined;
   do {
     const listed = await bucket.list({ prefix: userPrefix(userId), cursor, limit: 1000 });
-    if (listed.objects.length > 0) await bucket.delete(listed.objects.map((o) => o.key));
+    const keys = listed.objects.map((o) => o.key);
+    const named = keys.length === 0 ? [] : await deps.db
+      .select({ key: exports.objectKey })
+      .from(exports)
+      .where(and(eq(exports.userId, userId), sql`${exports.objectKey} IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`))
+      .all();
+    const kept = new Set(named.map((r) => r.key));
+    const orphans = keys.filter((k) => !kept.has(k));
+    if (orphans.length > 0) await bucket.delete(orphans);
     cursor = listed.truncated ? listed.cursor : undefined;
   } while (cursor);
 }
