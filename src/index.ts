@@ -3,6 +3,7 @@ import { fanOutDeltas, resumeBackfills } from "./cron";
 import { createDeps } from "./deps";
 import type { Env } from "./env";
 import { handleQueueBatch } from "./queue/consumer";
+import { reencryptEnvelopes } from "./services/key-rotation";
 
 const app = createApp();
 
@@ -11,7 +12,19 @@ export default {
   queue: (batch, env) => handleQueueBatch(batch, env),
   scheduled: async (_controller, env) => {
     const deps = await createDeps(env);
-    await fanOutDeltas(deps);
-    await resumeBackfills(deps);
+    const steps = { fanOutDeltas, resumeBackfills, reencryptEnvelopes };
+    // Independent steps: one failing (D1 hiccup, queue down) must not cost the others their run.
+    let failed: unknown;
+    for (const [step, run] of Object.entries(steps)) {
+      try {
+        await run(deps);
+      } catch (err) {
+        failed ??= err;
+        const e = err instanceof Error ? err : new Error(String(err));
+        console.error(JSON.stringify({ level: "error", msg: "cron step failed", step, error: e.name, message: e.message.slice(0, 300) }));
+      }
+    }
+    // Still reported to the runtime as a failed invocation, after every step had its turn.
+    if (failed !== undefined) throw failed;
   },
 } satisfies ExportedHandler<Env, unknown>;

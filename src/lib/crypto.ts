@@ -61,6 +61,11 @@ export class Keyring {
     return this.current.kid;
   }
 
+  /** Ids of the older keys still accepted for decryption: envelopes under them await re-encryption. */
+  get previousKids(): string[] {
+    return [...this.byKid.keys()].filter((kid) => kid !== this.current.kid);
+  }
+
   async encrypt(plaintext: string, aad: string): Promise<string> {
     const iv = randomBytes(IV_BYTES);
     const ct = await crypto.subtle.encrypt(
