@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { runBatch } from "./db/batch";
 import { hevyConnections } from "./db/schema";
 import type { Deps } from "./deps";
@@ -14,17 +14,26 @@ const PAGE = 1000;
 
 /**
  * The hourly fan-out: one delta message per active connection whose backfill is
- * done, sent 100 at a time. No Hevy I/O here — every delta runs in its own
+ * done and whose key Hevy has not paused, sent 100 at a time. No Hevy I/O here — every delta runs in its own
  * queue invocation — so 10,000 connections fan out in one cron run.
  */
-export async function fanOutDeltas(deps: Pick<Deps, "db" | "queue">): Promise<number> {
+export async function fanOutDeltas(deps: Pick<Deps, "db" | "queue" | "now">): Promise<number> {
+  const now = deps.now();
   let sent = 0;
   let after = "";
   for (;;) {
     const rows = await deps.db
       .select({ userId: hevyConnections.userId })
       .from(hevyConnections)
-      .where(and(eq(hevyConnections.status, "active"), eq(hevyConnections.backfillState, "done"), gt(hevyConnections.userId, after)))
+      .where(
+        and(
+          eq(hevyConnections.status, "active"),
+          eq(hevyConnections.backfillState, "done"),
+          // Hevy asked not to be called with this key yet (429 Retry-After): next hour.
+          or(isNull(hevyConnections.hevyPausedUntil), lte(hevyConnections.hevyPausedUntil, now)),
+          gt(hevyConnections.userId, after),
+        ),
+      )
       .orderBy(asc(hevyConnections.userId))
       .limit(PAGE);
     for (let i = 0; i < rows.length; i += SEND_BATCH_MAX) {
@@ -44,40 +53,50 @@ export const RESUME_MAX = 1000;
  * Self-healing: a backfill that failed (its chunk used up the queue's retries)
  * or stalled (queued or running, no progress for BACKFILL_STALL_MS — a lost
  * message) is resumed from its last stored page under a new run id, as
- * POST …/sync would do. Connections that need a new key are left alone.
+ * POST …/sync would do. Connections that need a new key, or whose key Hevy asked
+ * to pause (429 Retry-After), are left alone. The update re-checks the stall in
+ * the same statement that takes the row over, and only the rows it took get a
+ * new sync run (the run it supersedes is closed as `superseded`) and a message:
+ * a last chunk that finished meanwhile keeps its `done`, and no sync run is left
+ * `running` for ever.
  */
 export async function resumeBackfills(deps: Pick<Deps, "db" | "d1" | "queue" | "now">): Promise<number> {
   const now = deps.now();
+  const stalled = (c: typeof hevyConnections) =>
+    and(
+      eq(c.status, "active"),
+      or(isNull(c.hevyPausedUntil), lte(c.hevyPausedUntil, now)),
+      or(eq(c.backfillState, "failed"), and(inArray(c.backfillState, ["queued", "running"]), lt(c.updatedAt, now - BACKFILL_STALL_MS))),
+    );
   const rows = await deps.db
     .select({ userId: hevyConnections.userId, pagesDone: hevyConnections.backfillPagesDone, pageCount: hevyConnections.backfillPageCount })
     .from(hevyConnections)
-    .where(
-      and(
-        eq(hevyConnections.status, "active"),
-        or(
-          eq(hevyConnections.backfillState, "failed"),
-          and(inArray(hevyConnections.backfillState, ["queued", "running"]), lt(hevyConnections.updatedAt, now - BACKFILL_STALL_MS)),
-        ),
-      ),
-    )
+    .where(stalled(hevyConnections))
     .limit(RESUME_MAX);
   if (rows.length === 0) return 0;
-  const resumes = rows.map((r) => ({ ...r, runId: crypto.randomUUID() }));
-  const json = JSON.stringify(resumes.map((r) => ({ user: r.userId, run: r.runId })));
-  await runBatch(deps.d1, [
-    // Only rows still unfinished: one that completed meanwhile keeps its state, and the
-    // message sent for it below is dropped by the consumer as a superseded run.
+  const resumes = new Map(rows.map((r) => [r.userId, { ...r, runId: crypto.randomUUID() }]));
+  const json = JSON.stringify([...resumes.values()].map((r) => ({ user: r.userId, run: r.runId })));
+  const taken = sql`(SELECT j.value ->> 'user' FROM json_each(${json}) j WHERE EXISTS (SELECT 1 FROM hevy_connections c
+      WHERE c.user_id = j.value ->> 'user' AND c.backfill_run_id = j.value ->> 'run'))`;
+  const [update] = await runBatch(deps.d1, [
     sql`UPDATE hevy_connections SET backfill_state = 'queued', updated_at = ${now},
         backfill_run_id = (SELECT j.value ->> 'run' FROM json_each(${json}) j WHERE j.value ->> 'user' = hevy_connections.user_id)
-      WHERE user_id IN (SELECT j.value ->> 'user' FROM json_each(${json}) j) AND backfill_state IN ('failed', 'queued', 'running')`,
+      WHERE user_id IN (SELECT j.value ->> 'user' FROM json_each(${json}) j)
+        AND status = 'active' AND (hevy_paused_until IS NULL OR hevy_paused_until <= ${now})
+        AND (backfill_state = 'failed' OR (backfill_state IN ('queued', 'running') AND updated_at < ${now - BACKFILL_STALL_MS}))
+      RETURNING user_id`,
+    sql`UPDATE sync_runs SET outcome = 'superseded', finished_at = ${now}
+      WHERE kind = 'backfill' AND outcome = 'running' AND user_id IN ${taken}`,
     sql`INSERT INTO sync_runs (id, user_id, kind, outcome, started_at)
-      SELECT j.value ->> 'run', j.value ->> 'user', 'backfill', 'running', ${now} FROM json_each(${json}) j WHERE true
+      SELECT j.value ->> 'run', j.value ->> 'user', 'backfill', 'running', ${now} FROM json_each(${json}) j
+      WHERE j.value ->> 'user' IN ${taken}
       ON CONFLICT (id) DO NOTHING`,
   ]);
-  for (let i = 0; i < resumes.length; i += SEND_BATCH_MAX) {
+  const resumed = (update?.results as Array<{ user_id: string }> | undefined ?? []).map((r) => resumes.get(r.user_id)!);
+  for (let i = 0; i < resumed.length; i += SEND_BATCH_MAX) {
     await deps.queue.sendBatch(
-      resumes.slice(i, i + SEND_BATCH_MAX).map((r) => ({ body: backfillResumeMessage(r.userId, r.runId, r.pagesDone, r.pageCount) })),
+      resumed.slice(i, i + SEND_BATCH_MAX).map((r) => ({ body: backfillResumeMessage(r.userId, r.runId, r.pagesDone, r.pageCount) })),
     );
   }
-  return resumes.length;
+  return resumed.length;
 }

@@ -51,6 +51,7 @@ describe("PUT /api/v1/connections/hevy", () => {
       hevy_user: { id: account.userId, name: "Ada Lifts" },
       webhook: { status: "subscribed", url: expect.stringMatching(/^https:\/\/vitaltrends\.test\/webhooks\/hevy\/[A-Za-z0-9_-]{43}$/) },
       backfill: { state: "queued", pages_done: 0, page_count: null, workouts_synced: 0 },
+      skipped_workouts: 0,
       last_sync_at: null,
       last_error: null,
       connected_at: expect.any(String),
@@ -178,10 +179,12 @@ describe("PUT /api/v1/connections/hevy", () => {
     const account = t.hevy.createAccount();
     await connect(t, user, account.apiKey);
     await insertWorkout(user.id, "w-1");
+    // A cursor an hour old: inside the span the events feed is trusted for (EVENTS_TRUSTED_MS).
+    const cursor = Date.now() - 3_600_000;
     await env.DB.prepare(
-      "UPDATE hevy_connections SET status = 'needs_reconnect', backfill_state = 'done', backfill_pages_done = 3, backfill_page_count = 3, backfill_workouts_synced = 25, events_cursor = 1000, last_error = 'Hevy rejected the API key' WHERE user_id = ?",
+      "UPDATE hevy_connections SET status = 'needs_reconnect', backfill_state = 'done', backfill_pages_done = 3, backfill_page_count = 3, backfill_workouts_synced = 25, events_cursor = ?, last_error = 'Hevy rejected the API key' WHERE user_id = ?",
     )
-      .bind(user.id)
+      .bind(cursor, user.id)
       .run();
     const oldUrl = ((await (await t.request(CONN, { token: user.token })).json()) as View).webhook.url!;
     t.queue.take();
@@ -194,7 +197,7 @@ describe("PUT /api/v1/connections/hevy", () => {
     expect(view.backfill).toEqual({ state: "done", pages_done: 3, page_count: 3, workouts_synced: 25 });
     expect(view.webhook.url).not.toBe(oldUrl);
     expect(await workoutCount(user.id)).toBe(1);
-    expect((await storedRow(user.id))!.events_cursor).toBe(1000);
+    expect((await storedRow(user.id))!.events_cursor).toBe(cursor);
     expect(t.queue.messages).toEqual([{ type: "delta", userId: user.id, reason: "reconnect" }]);
   });
 
@@ -327,7 +330,7 @@ describe("webhook secret rotation, sync and disconnect", () => {
     const sub = t.hevy.webhookSubscription(account.apiKey)!;
     const res = await t.request(CONN, { method: "DELETE", token: user.token });
     expect(res.status).toBe(204);
-    expect(await storedRow(user.id)).toBeNull();
+    expectKeyForgotten(await storedRow(user.id));
     expect(t.hevy.webhookSubscription(account.apiKey)).toBeNull();
     expect(await workoutCount(user.id)).toBe(1);
     await expectProblem(await deliver(view.webhook.url!, sub.authToken, { id: "d", payload: { workoutId: "w" } }), 404, "not_found");
@@ -364,9 +367,20 @@ describe("webhook secret rotation, sync and disconnect", () => {
     await expectProblem(await t.request(`${CONN}?purge=yes`, { method: "DELETE", token: user.token }), 400, "validation_failed");
     t.hevy.injectFault({ status: 500, match: "/v1/webhook-subscription" });
     expect((await t.request(CONN, { method: "DELETE", token: user.token })).status).toBe(204);
-    expect(await storedRow(user.id)).toBeNull();
+    expectKeyForgotten(await storedRow(user.id));
   });
 });
+
+/**
+ * A disconnect without purge forgets the key and the webhook; the row stays only with what a
+ * re-connect needs to reconcile (the Hevy account and the events cursor), SPEC §11.
+ */
+function expectKeyForgotten(row: Record<string, unknown> | null) {
+  expect(row).toMatchObject({
+    status: "disconnected", api_key_envelope: null, key_epoch: null,
+    webhook_secret_digest: null, webhook_secret_envelope: null, webhook_auth_envelope: null,
+  });
+}
 
 describe("POST /webhooks/hevy/{secret}", () => {
   const t = useTestContext();

@@ -9,6 +9,8 @@ import {
 } from "./sync-helpers";
 
 const HOUR = 3_600_000;
+/** SPEC §11: a delta reads the feed from 5 minutes before its cursor (late-committed events). */
+const OVERLAP = 5 * 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 describe("delta sync from Hevy's events feed", () => {
@@ -29,9 +31,9 @@ describe("delta sync from Hevy's events feed", () => {
     await requestSync(t, user);
     await drainQueue(t, deltaOptions({ deps: { now: () => (clock += 5) } }));
 
-    // Only the events feed, from the cursor, pageSize 10; 3 events fit on page 1.
+    // Only the events feed, from the cursor less the overlap, pageSize 10; 3 events fit on page 1.
     expect(t.hevy.requests.map((r) => [r.path, r.query])).toEqual([
-      ["/v1/workouts/events", { since: iso(cursorBefore), page: "1", pageSize: "10" }],
+      ["/v1/workouts/events", { since: iso(cursorBefore - OVERLAP), page: "1", pageSize: "10" }],
     ]);
     expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
     const tombstone = await workoutRows(user.id, b!.id);
@@ -65,7 +67,7 @@ describe("delta sync from Hevy's events feed", () => {
 
     await requestSync(t, user);
     await drainQueue(t, deltaOptions());
-    expect(t.hevy.requests.map((r) => r.query)).toEqual([{ since: latest.updated_at, page: "1", pageSize: "10" }]);
+    expect(t.hevy.requests.map((r) => r.query)).toEqual([{ since: iso(Date.parse(latest.updated_at) - OVERLAP), page: "1", pageSize: "10" }]);
     expect(await stored(user.id)).toEqual(before);
     expect((await connectionRow(user.id))!.events_cursor).toBe(Date.parse(latest.updated_at));
     expect((await syncRuns(user.id, "delta")).map((r) => [r.outcome, r.upserts, r.deletes])).toEqual([["ok", 1, 0], ["ok", 0, 0]]);

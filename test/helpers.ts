@@ -12,8 +12,11 @@ export const HEVY_BASE = env.HEVY_API_BASE_URL;
 /** A stand-in for SYNC_QUEUE that keeps what was sent, so tests can run the consumer on it deterministically. */
 export class RecordingQueue {
   readonly messages: SyncMessage[] = [];
-  async send(body: SyncMessage): Promise<QueueSendResponse> {
+  /** Every send with the delay it asked for (the queue itself delivers at once in tests). */
+  readonly sends: Array<{ body: SyncMessage; delaySeconds?: number }> = [];
+  async send(body: SyncMessage, options?: QueueSendOptions): Promise<QueueSendResponse> {
     this.messages.push(structuredClone(body));
+    this.sends.push({ body: structuredClone(body), delaySeconds: options?.delaySeconds });
     return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: undefined } } } as unknown as QueueSendResponse;
   }
   async sendBatch(batch: Iterable<MessageSendRequest<SyncMessage>>): Promise<QueueSendBatchResponse> {

@@ -46,7 +46,9 @@ describe("Hevy rejects the key (401)", () => {
     expect((await t.request(CONN, { method: "PUT", token: user.token, json: { api_key: newKey } })).status).toBe(202);
     await drainQueue(t, deltaOptions());
     expect(t.hevy.requests.map((r) => r.path).filter((p) => p !== "/v1/workouts/events")).toEqual(["/v1/user/info", "/v1/webhook-subscription"]);
-    expect(eventRequests(t).map((r) => r.query.since)).toEqual([iso(cursor), iso(cursor), iso(cursor)]); // 21 events: no full backfill
+    // 21 events, read from the cursor less the 5-minute overlap (SPEC §11): no full backfill.
+    const since = iso(cursor - 5 * 60_000);
+    expect(eventRequests(t).map((r) => r.query.since)).toEqual([since, since, since]);
     expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(newKey)));
     expect(await view(t, user)).toMatchObject({ status: "active", last_error: null });
   });

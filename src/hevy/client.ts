@@ -1,13 +1,15 @@
 import type { z } from "zod";
 import {
   eventsPageSchema,
+  skippedRecord,
   templatesPageSchema,
   userInfoSchema,
+  workoutCountSchema,
   webhookSubscriptionSchema,
   workoutSchema,
   workoutsPageSchema,
 } from "./schemas";
-import type { ExerciseTemplate, HevyUser, Page, WebhookSubscription, Workout, WorkoutEvent } from "./types";
+import type { ExerciseTemplate, HevyUser, Page, SkippedRecord, WebhookSubscription, Workout, WorkoutEvent } from "./types";
 
 /** Hevy caps these page sizes (QUIRKS.md); asking for more is a 400. */
 export const WORKOUTS_PAGE_SIZE = 10;
@@ -35,6 +37,14 @@ export class HevyError extends Error {
 
   get retryable(): boolean {
     return this.kind === "rate_limited" || this.kind === "transient";
+  }
+}
+
+/** GET /v1/workouts/{id} answered a record that cannot be stored; retrying the same answer cannot help. */
+export class InvalidWorkoutRecord extends HevyError {
+  override name = "InvalidWorkoutRecord";
+  constructor(readonly skipped: SkippedRecord) {
+    super("permanent", `Hevy sent a workout that cannot be stored (${skipped.reason})`, 200);
   }
 }
 
@@ -102,7 +112,7 @@ export function createHevyClient(config: HevyClientConfig) {
     throw new HevyError("permanent", `Hevy answered ${res.status} to ${at}`, res.status);
   }
 
-  async function getJson<S extends z.ZodType>(schema: S, path: string, query?: Record<string, string | number>) {
+  async function getJson<S extends z.ZodType>(schema: S, path: string, query?: Record<string, string | number>, onInvalid?: (json: unknown, error: z.ZodError) => never) {
     const res = await send("GET", path, query);
     let json: unknown;
     try {
@@ -114,6 +124,7 @@ export function createHevyClient(config: HevyClientConfig) {
       throw new HevyError("transient", `Hevy sent a body that is not JSON for GET ${path}`, res.status);
     }
     const parsed = schema.safeParse(json);
+    if (!parsed.success && onInvalid) onInvalid(json, parsed.error);
     if (!parsed.success) {
       const first = parsed.error.issues[0];
       const where = first ? ` (${first.path.join(".") || "body"}: ${first.message})` : "";
@@ -128,15 +139,23 @@ export function createHevyClient(config: HevyClientConfig) {
     getWorkoutsPage: (page: number, pageSize = WORKOUTS_PAGE_SIZE): Promise<Page<Workout>> =>
       getJson(workoutsPageSchema, "/v1/workouts", { page, pageSize }),
 
-    /** The workout, or null when Hevy no longer has it (404). */
+    /** The workout, or null when Hevy no longer has it (404); InvalidWorkoutRecord when it cannot be stored. */
     async getWorkout(id: string): Promise<Workout | null> {
+      const invalid = (json: unknown, error: z.ZodError): never => {
+        // A JSON object that is not a storable workout is that workout's problem; anything else is a bad answer.
+        if (json && typeof json === "object" && !Array.isArray(json)) throw new InvalidWorkoutRecord(skippedRecord(json, error));
+        throw new HevyError("transient", `Hevy sent an unexpected response for GET /v1/workouts/{id}`, 200);
+      };
       try {
-        return await getJson(workoutSchema, `/v1/workouts/${encodeURIComponent(id)}`);
+        return await getJson(workoutSchema, `/v1/workouts/${encodeURIComponent(id)}`, undefined, invalid);
       } catch (err) {
         if (err instanceof HevyError && err.status === 404) return null;
         throw err;
       }
     },
+
+    /** How many workouts the account has: re-reads the page count when a page answers 404 mid-walk. */
+    getWorkoutCount: async (): Promise<number> => (await getJson(workoutCountSchema, "/v1/workouts/count")).workout_count,
 
     getWorkoutEventsPage: (since: number, page: number, pageSize = WORKOUTS_PAGE_SIZE): Promise<Page<WorkoutEvent>> =>
       getJson(eventsPageSchema, "/v1/workouts/events", { since: new Date(since).toISOString(), page, pageSize }),

@@ -1,9 +1,12 @@
 import { z } from "zod";
-import type { ExerciseTemplate, HevyUser, Page, WebhookSubscription, Workout, WorkoutEvent } from "./types";
+import type { ExerciseTemplate, HevyUser, Page, SkippedRecord, WebhookSubscription, Workout, WorkoutEvent } from "./types";
 
 // zod schemas of Hevy's wire format (see ../shared/hevy/QUIRKS.md), each mapped
 // to the project's own types on the way in. Required identity and time fields
-// are strict; fields Hevy documents as nullable accept null or absence.
+// are strict; fields Hevy documents as nullable accept null or absence. Values of
+// enums Hevy may extend (set type, template type, muscle groups, equipment) are
+// taken as given. A page's envelope is strict, its records are validated one by
+// one (SPEC §11): one odd workout never costs the other nine of its page.
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -24,7 +27,7 @@ const nullableString = z.string().nullish().transform((v) => v ?? null);
 
 const setSchema = z.object({
   index: z.number().int().nonnegative(),
-  type: z.enum(["warmup", "normal", "failure", "dropset"]),
+  type: z.string().min(1).max(64),
   weight_kg: nullableNumber,
   reps: nullableNumber,
   distance_meters: nullableNumber,
@@ -44,8 +47,9 @@ const exerciseSchema = z.object({
 
 export const workoutSchema = z
   .object({
-    id: z.string().min(1),
-    title: z.string(),
+    id: z.string().min(1).max(64).regex(/^[A-Za-z0-9-]+$/, "not a Hevy id"),
+    // A workout without a title is still a workout: stored with an empty one.
+    title: nullableString.transform((v) => v ?? ""),
     description: nullableString,
     routine_id: nullableString,
     start_time: instant,
@@ -86,21 +90,55 @@ export const workoutSchema = z
 
 const pageFields = { page: z.number().int().positive(), page_count: z.number().int().nonnegative() };
 
+/** FNV-1a of a record's JSON: a stable name for a record that has no usable id. */
+function digest(value: unknown): string {
+  let h = 0x811c9dc5;
+  const text = JSON.stringify(value) ?? "";
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+const usableId = z.string().min(1).max(64).regex(/^[A-Za-z0-9-]+$/);
+
+/** What to call a record that failed validation, and why it failed (field paths, never values). */
+export function skippedRecord(raw: unknown, error: z.ZodError): SkippedRecord {
+  const id = raw && typeof raw === "object" ? usableId.safeParse((raw as { id?: unknown }).id) : null;
+  const issue = error.issues[0];
+  const reason = issue ? `${issue.path.join(".") || "record"}: ${issue.message}`.slice(0, 200) : "invalid record";
+  return id?.success ? { key: id.data, hasId: true, reason } : { key: `unidentified:${digest(raw)}`, hasId: false, reason };
+}
+
+/** Parses each record on its own: the good ones in order, the bad ones named. */
+function eachRecord<S extends z.ZodType, T>(schema: S, raws: unknown[], map: (v: z.output<S>) => T, name: (raw: unknown) => unknown = (r) => r) {
+  const items: T[] = [];
+  const skipped: SkippedRecord[] = [];
+  for (const raw of raws) {
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) items.push(map(parsed.data));
+    else skipped.push(skippedRecord(name(raw), parsed.error));
+  }
+  return { items, skipped };
+}
+
 export const workoutsPageSchema = z
-  .object({ ...pageFields, workouts: z.array(workoutSchema) })
-  .transform((p): Page<Workout> => ({ page: p.page, pageCount: p.page_count, items: p.workouts }));
+  .object({ ...pageFields, workouts: z.array(z.unknown()) })
+  .transform((p): Page<Workout> => ({ page: p.page, pageCount: p.page_count, ...eachRecord(workoutSchema, p.workouts, (w) => w) }));
 
 const eventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("updated"), workout: workoutSchema }),
-  z.object({ type: z.literal("deleted"), id: z.string().min(1), deleted_at: instant.nullish() }),
+  z.object({ type: z.literal("deleted"), id: usableId, deleted_at: instant.nullish() }),
 ]);
 
-export const eventsPageSchema = z.object({ ...pageFields, events: z.array(eventSchema) }).transform(
+export const eventsPageSchema = z.object({ ...pageFields, events: z.array(z.unknown()) }).transform(
   (p): Page<WorkoutEvent> => ({
     page: p.page,
     pageCount: p.page_count,
-    items: p.events.map((e) =>
-      e.type === "updated" ? e : { type: "deleted", id: e.id, deletedAt: e.deleted_at ?? null },
+    ...eachRecord(
+      eventSchema,
+      p.events,
+      (e): WorkoutEvent => (e.type === "updated" ? e : { type: "deleted", id: e.id, deletedAt: e.deleted_at ?? null }),
+      // A bad `updated` event is named after its workout.
+      (raw) => (raw && typeof raw === "object" && "workout" in raw ? (raw as { workout: unknown }).workout : raw),
     ),
   }),
 );
@@ -116,12 +154,12 @@ const templateSchema = z.object({
 });
 
 export const templatesPageSchema = z
-  .object({ ...pageFields, exercise_templates: z.array(templateSchema) })
+  .object({ ...pageFields, exercise_templates: z.array(z.unknown()) })
   .transform(
     (p): Page<ExerciseTemplate> => ({
       page: p.page,
       pageCount: p.page_count,
-      items: p.exercise_templates.map((t) => ({
+      ...eachRecord(templateSchema, p.exercise_templates, (t) => ({
         id: t.id,
         title: t.title,
         type: t.type,
@@ -140,3 +178,5 @@ export const userInfoSchema = z
 export const webhookSubscriptionSchema = z
   .object({ url: z.string(), auth_token: z.string() })
   .transform((s): WebhookSubscription => ({ url: s.url, authToken: s.auth_token }));
+
+export const workoutCountSchema = z.object({ workout_count: z.number().int().nonnegative() });

@@ -1,7 +1,11 @@
 // The project's own shape of Hevy data. Only src/hevy/ knows Hevy's wire format;
 // everything past the client works with these types (instants as epoch ms).
 
-export type SetType = "warmup" | "normal" | "failure" | "dropset";
+/**
+ * Hevy's set types are `warmup | normal | failure | dropset` today, but Hevy may add more: an
+ * unknown one is stored as given, and every set that is not `warmup` is a working set.
+ */
+export type SetType = "warmup" | "normal" | "failure" | "dropset" | (string & {});
 
 export interface WorkoutSet {
   index: number;
@@ -49,10 +53,21 @@ export type WorkoutEvent =
   | { type: "updated"; workout: Workout }
   | { type: "deleted"; id: string; deletedAt: number | null };
 
+/** A record Hevy sent that cannot be stored (no id, unparseable times): skipped, not fatal to its page. */
+export interface SkippedRecord {
+  /** Hevy's id when the record has a usable one, else `unidentified:` and a digest of the record. */
+  key: string;
+  /** Whether `key` is Hevy's id, so the record can be fetched again by it. */
+  hasId: boolean;
+  reason: string;
+}
+
 export interface Page<T> {
   page: number;
   pageCount: number;
   items: T[];
+  /** Records of this page that failed validation one by one; the rest of the page is in `items`. */
+  skipped: SkippedRecord[];
 }
 
 export interface HevyUser {

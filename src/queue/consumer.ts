@@ -2,12 +2,12 @@ import { newD1Stats } from "../db/instrument";
 import { createDeps, type Deps, withD1Stats } from "../deps";
 import type { Env } from "../env";
 import { defaultExportJobOptions, type ExportJobOptions, runExportJob } from "../services/export-job";
-import { recordExportDeadLetter } from "../services/exports";
+import { purgeExportFiles, recordExportDeadLetter } from "../services/exports";
 import { type BackfillOptions, defaultBackfillOptions, runBackfillChunk } from "../services/sync/backfill";
 import { defaultDeltaOptions, type DeltaOptions, runDelta } from "../services/sync/delta";
 import { fetchWebhookWorkout } from "../services/sync/webhook-fetch";
 import { queueBackoffSeconds, RetryLater } from "../services/sync/retry";
-import { recordDeadLetter, recordDeadLetterMessage } from "./dead-letter";
+import { logPurgeDeadLetter, recordDeadLetter, recordDeadLetterMessage } from "./dead-letter";
 import { type SyncMessage, syncMessage } from "./messages";
 
 export const DEAD_LETTER_SUFFIX = "-dlq";
@@ -40,6 +40,7 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
       await recordDeadLetterMessage(deps, message, parsed.success ? null : parsed.error.issues);
       if (!parsed.success) log("error", "poison message recorded", { queue: batch.queue, id: message.id });
       else if (parsed.data.type === "export") await recordExportDeadLetter(deps, deps.exportsBucket, parsed.data);
+      else if (parsed.data.type === "purge_exports") logPurgeDeadLetter(parsed.data);
       else await recordDeadLetter(deps, parsed.data);
       message.ack();
       continue;
@@ -79,6 +80,9 @@ async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptio
       return fetchWebhookWorkout(deps, message, (options.delta ?? defaultDeltaOptions).retry);
     case "export":
       return runExportJob(deps, message, { ...defaultExportJobOptions, ...options.export });
+    case "purge_exports":
+      // Throws while R2 fails, so the queue redelivers it with growing delay.
+      return purgeExportFiles(deps, deps.exportsBucket, message.userId, message.uploads);
   }
 }
 

@@ -10,11 +10,12 @@ export const backfillMessage = z.object({
   userId,
   /** The run this chunk belongs to; chunks of a superseded run are dropped. */
   runId: z.string().min(1).max(64),
-  phase: z.enum(["templates", "workouts"]),
+  /** `sweep`: a reconciling backfill's last step, checking stored workouts the walk did not see (src/services/sync/sweep.ts). */
+  phase: z.enum(["templates", "workouts", "sweep"]),
   /** First page this chunk fetches. */
   page: z.number().int().positive(),
-  /** 2 when the workout list is walked again because Hevy reported deletions during the first walk. */
-  pass: z.union([z.literal(1), z.literal(2)]).optional(),
+  /** 2 or 3 when the workout list is walked again because Hevy reported deletions during the walk before. */
+  pass: z.number().int().min(1).max(3).optional(),
 });
 
 export const deltaMessage = z.object({
@@ -37,10 +38,22 @@ export const exportMessage = z.object({
   exportId: z.string().min(1).max(64),
 });
 
-export const syncMessage = z.discriminatedUnion("type", [backfillMessage, deltaMessage, webhookWorkoutMessage, exportMessage]);
+/** Most uploads one purge_exports message lists: 50 × (key + upload id) stays far under the 128 KB message limit. */
+export const PURGE_UPLOADS_MAX = 50;
+
+/** Finishes a purge's R2 work that failed inline (purgeExportFiles in src/services/exports.ts). */
+export const purgeExportsMessage = z.object({
+  type: z.literal("purge_exports"),
+  userId,
+  /** Multipart uploads of the deleted exports, still to abort. */
+  uploads: z.array(z.object({ key: z.string().min(1).max(256), uploadId: z.string().min(1).max(1024) })).max(PURGE_UPLOADS_MAX),
+});
+
+export const syncMessage = z.discriminatedUnion("type", [backfillMessage, deltaMessage, webhookWorkoutMessage, exportMessage, purgeExportsMessage]);
 
 export type BackfillMessage = z.infer<typeof backfillMessage>;
 export type DeltaMessage = z.infer<typeof deltaMessage>;
 export type WebhookWorkoutMessage = z.infer<typeof webhookWorkoutMessage>;
 export type ExportMessage = z.infer<typeof exportMessage>;
+export type PurgeExportsMessage = z.infer<typeof purgeExportsMessage>;
 export type SyncMessage = z.infer<typeof syncMessage>;

@@ -1,20 +1,26 @@
-import { eq } from "drizzle-orm";
+import { and, eq, inArray, ne } from "drizzle-orm";
+import { type Batchable, runBatch } from "../db/batch";
 import type { Db } from "../db/client";
 import {
+  exports,
   hevyConnections,
   hevyExercises,
   hevyExerciseTemplates,
   hevySets,
+  hevySkippedWorkouts,
   hevyWorkouts,
   syncRuns,
 } from "../db/schema";
 import type { Deps } from "../deps";
 import { HevyError } from "../hevy/client";
 import type { HevyUser } from "../hevy/types";
+import { KeyringError, timingSafeEqualStrings } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 import { deleteUserExports } from "./exports";
 import { isoOrNull, isoUtc } from "../lib/time";
 import type { SyncMessage } from "../queue/messages";
+import { pauseLeftSeconds, sendAfterPause } from "./sync/connection-state";
+import { countSkipped } from "./sync/skipped";
 import { aad, subscribeWebhook, webhookUrl } from "./webhook-subscription";
 
 export type ConnectionRow = typeof hevyConnections.$inferSelect;
@@ -24,6 +30,8 @@ export interface ConnectionView {
   hevy_user: { id: string; name: string };
   webhook: { status: ConnectionRow["webhookStatus"]; url: string | null };
   backfill: { state: ConnectionRow["backfillState"]; pages_done: number; page_count: number | null; workouts_synced: number };
+  /** Workouts Hevy sent that could not be stored yet (SPEC §11); `last_error` names one. */
+  skipped_workouts: number;
   last_sync_at: string | null;
   last_error: string | null;
   connected_at: string;
@@ -35,7 +43,13 @@ export const BACKFILL_STALL_MS = 10 * 60_000;
 export const notConnected = () =>
   new AppError(404, "not_connected", "Hevy is not connected", "Connect Hevy first: PUT /api/v1/connections/hevy.");
 
+/** The user's connection, unless they disconnected it (a disconnected row only keeps what a re-connect needs). */
 export async function findConnection(db: Db, userId: string): Promise<ConnectionRow | undefined> {
+  return db.select().from(hevyConnections).where(and(eq(hevyConnections.userId, userId), ne(hevyConnections.status, "disconnected"))).get();
+}
+
+/** The row whatever its status, disconnected included. */
+async function findConnectionRow(db: Db, userId: string): Promise<ConnectionRow | undefined> {
   return db.select().from(hevyConnections).where(eq(hevyConnections.userId, userId)).get();
 }
 
@@ -46,11 +60,16 @@ async function requireConnection(db: Db, userId: string): Promise<ConnectionRow>
 }
 
 /** The connection as its owner sees it. Never includes the Hevy key in any form. */
-export async function connectionView(deps: Pick<Deps, "keyring" | "publicBaseUrl">, row: ConnectionRow): Promise<ConnectionView> {
+export async function connectionView(deps: Pick<Deps, "db" | "keyring" | "publicBaseUrl">, row: ConnectionRow): Promise<ConnectionView> {
   let url: string | null = null;
   if (row.webhookSecretEnvelope) {
-    const { plaintext } = await deps.keyring.decrypt(row.webhookSecretEnvelope, aad.webhookSecret(row.userId));
-    url = webhookUrl(deps.publicBaseUrl, plaintext);
+    try {
+      const { plaintext } = await deps.keyring.decrypt(row.webhookSecretEnvelope, aad.webhookSecret(row.userId));
+      url = webhookUrl(deps.publicBaseUrl, plaintext);
+    } catch (err) {
+      // Under a KEY_ENCRYPTION_KEY retired too early: the view still answers, without the URL.
+      if (!(err instanceof KeyringError)) throw err;
+    }
   }
   return {
     status: row.status,
@@ -62,6 +81,7 @@ export async function connectionView(deps: Pick<Deps, "keyring" | "publicBaseUrl
       page_count: row.backfillPageCount,
       workouts_synced: row.backfillWorkoutsSynced,
     },
+    skipped_workouts: await countSkipped(deps.db, row.userId),
     last_sync_at: isoOrNull(row.lastSyncAt),
     last_error: row.lastError,
     connected_at: isoUtc(row.createdAt),
@@ -93,32 +113,55 @@ export function backfillResumeMessage(userId: string, runId: string, pagesDone: 
     : { type: "backfill", userId, runId, phase: "workouts", page: pagesDone + 1 };
 }
 
+/** How far back Hevy's events feed is trusted to still list every deletion: older cursors reconcile by a walk. */
+export const EVENTS_TRUSTED_MS = 30 * 86_400_000;
+
 /**
  * PUT /connections/hevy. Validates the key with Hevy before anything is stored,
- * then stores it encrypted, subscribes the webhook and queues work: a first
- * backfill for a new connection (or a different Hevy account), the rest of an
- * unfinished backfill, or a delta from the cursor when the backfill was done —
- * never a second full backfill.
+ * then stores it encrypted under a new key epoch (jobs of the previous key stop
+ * writing, scope.ts), subscribes the webhook and queues work:
+ * - a different Hevy account than the stored rows came from: those rows go in
+ *   the same batch, and a first backfill starts;
+ * - the same account, backfill done: a delta from the surviving cursor — also
+ *   after a disconnect without purge, since the events feed lists what changed
+ *   and was deleted meanwhile — never a second full backfill; unless the cursor
+ *   is older than the feed is trusted for, then a reconciling walk (sweep.ts);
+ * - the same account, backfill unfinished: the rest of it;
+ * - stored rows of unknown origin (no connection row): a reconciling walk, which
+ *   keeps what this account has and removes, checked one by one, what it has not.
+ * While Hevy's pause for the stored key is on, a PUT of that same key changes
+ * nothing and calls nobody.
  */
 export async function connectHevy(deps: Deps, userId: string, apiKey: string): Promise<ConnectionView> {
+  const existing = await findConnectionRow(deps.db, userId);
+  if (existing?.status === "active" && pauseLeftSeconds(existing, deps.now()) > 0 && (await isStoredKey(deps, existing, apiKey))) {
+    return connectionView(deps, existing);
+  }
   const hevyUser = await validateKey(deps, apiKey);
-  const existing = await findConnection(deps.db, userId);
   const sameAccount = existing?.hevyUserId === hevyUser.id;
   const webhook = await subscribeWebhook(deps, deps.hevy(apiKey), userId);
   const now = deps.now();
   const runId = crypto.randomUUID();
 
-  let backfill: Pick<ConnectionRow, "backfillState" | "backfillPagesDone" | "backfillPageCount" | "backfillWorkoutsSynced" | "backfillStartedAt" | "eventsCursor">;
+  type BackfillColumns = Pick<ConnectionRow, "backfillState" | "backfillPagesDone" | "backfillPageCount" | "backfillWorkoutsSynced" | "backfillStartedAt" | "eventsCursor" | "backfillReconcile">;
+  const fresh = (reconcile: boolean): BackfillColumns => ({
+    backfillState: "queued", backfillPagesDone: 0, backfillPageCount: null, backfillWorkoutsSynced: 0, backfillStartedAt: null, eventsCursor: null,
+    backfillReconcile: reconcile,
+  });
+  let backfill: BackfillColumns;
   let message: SyncMessage;
-  if (existing && sameAccount && existing.backfillState === "done") {
+  if (existing && sameAccount && existing.backfillState === "done" && now - (existing.eventsCursor ?? 0) <= EVENTS_TRUSTED_MS) {
     backfill = existing;
     message = { type: "delta", userId, reason: "reconnect" };
+  } else if (existing && sameAccount && existing.backfillState === "done") {
+    backfill = { ...fresh(true), backfillWorkoutsSynced: existing.backfillWorkoutsSynced };
+    message = { type: "backfill", userId, runId, phase: "templates", page: 1 };
   } else if (existing && sameAccount) {
     // A new run id supersedes chunks of the interrupted run still sitting in the queue.
     backfill = { ...existing, backfillState: "queued" };
     message = backfillResumeMessage(userId, runId, existing.backfillPagesDone, existing.backfillPageCount);
   } else {
-    backfill = { backfillState: "queued", backfillPagesDone: 0, backfillPageCount: null, backfillWorkoutsSynced: 0, backfillStartedAt: null, eventsCursor: null };
+    backfill = fresh(!existing && (await hasHevyRows(deps.db, userId)));
     message = { type: "backfill", userId, runId, phase: "templates", page: 1 };
   }
 
@@ -127,6 +170,9 @@ export async function connectHevy(deps: Deps, userId: string, apiKey: string): P
     hevyUserId: hevyUser.id,
     hevyUserName: hevyUser.name,
     apiKeyEnvelope: await deps.keyring.encrypt(apiKey, aad.apiKey(userId)),
+    keyEpoch: crypto.randomUUID(),
+    // Hevy's pause belonged to the key being replaced.
+    hevyPausedUntil: null,
     webhookStatus: webhook.webhookStatus,
     webhookSecretDigest: webhook.webhookSecretDigest,
     webhookSecretEnvelope: webhook.webhookSecretEnvelope,
@@ -137,13 +183,23 @@ export async function connectHevy(deps: Deps, userId: string, apiKey: string): P
     backfillPageCount: backfill.backfillPageCount,
     backfillWorkoutsSynced: backfill.backfillWorkoutsSynced,
     backfillStartedAt: backfill.backfillStartedAt,
+    backfillReconcile: backfill.backfillReconcile,
     eventsCursor: backfill.eventsCursor,
     lastError: null,
     updatedAt: now,
   };
-  const writes = [];
-  // Connecting a different Hevy account: the other account's workouts must not mix with this one's.
-  if (existing && !sameAccount) writes.push(...purgeStatements(deps.db, userId));
+  const writes: Batchable[] = [];
+  // Connecting a different Hevy account: the other account's workouts must not mix with this one's,
+  // and an export still being written from them stops (its job sees the lease gone and cleans up).
+  if (existing && !sameAccount) {
+    writes.push(
+      ...purgeStatements(deps.db, userId),
+      deps.db
+        .update(exports)
+        .set({ status: "failed", uploadId: null, error: "Another Hevy account was connected while this export ran. Request a new one.", completedAt: now })
+        .where(and(eq(exports.userId, userId), inArray(exports.status, ["queued", "running"]))),
+    );
+  }
   writes.push(
     deps.db
       .insert(hevyConnections)
@@ -151,16 +207,45 @@ export async function connectHevy(deps: Deps, userId: string, apiKey: string): P
       .onConflictDoUpdate({ target: hevyConnections.userId, set: values }),
   );
   // Every backfill run, first or resumed, is a sync_runs row from the moment it is queued.
-  if (message.type === "backfill") writes.push(backfillRunRow(deps.db, userId, message.runId, now));
-  await deps.db.batch(writes as [(typeof writes)[number], ...typeof writes]);
+  if (message.type === "backfill") writes.push(...startRunStatements(deps.db, userId, message.runId, now));
+  await runBatch(deps.d1, writes);
   await deps.queue.send(message);
   return getConnectionView(deps, userId);
+}
+
+/** Whether `apiKey` is the key stored on the row (timing-safe; false when it cannot be read). */
+async function isStoredKey(deps: Pick<Deps, "keyring">, row: ConnectionRow, apiKey: string): Promise<boolean> {
+  if (row.apiKeyEnvelope === null) return false;
+  try {
+    return await timingSafeEqualStrings(apiKey, (await deps.keyring.decrypt(row.apiKeyEnvelope, aad.apiKey(row.userId))).plaintext);
+  } catch (err) {
+    if (err instanceof KeyringError) return false;
+    throw err;
+  }
+}
+
+async function hasHevyRows(db: Db, userId: string): Promise<boolean> {
+  return (await db.select({ id: hevyWorkouts.id }).from(hevyWorkouts).where(eq(hevyWorkouts.userId, userId)).limit(1).get()) !== undefined;
+}
+
+/**
+ * A new backfill run: its sync_runs row, and any run of the user still marked running is
+ * superseded by it (its chunks are dropped by run id), so none stays `running` for ever.
+ */
+function startRunStatements(db: Db, userId: string, runId: string, now: number) {
+  return [
+    db
+      .update(syncRuns)
+      .set({ outcome: "superseded", finishedAt: now })
+      .where(and(eq(syncRuns.userId, userId), eq(syncRuns.kind, "backfill"), eq(syncRuns.outcome, "running"))),
+    backfillRunRow(db, userId, runId, now),
+  ];
 }
 
 const backfillRunRow = (db: Db, userId: string, runId: string, now: number) =>
   db.insert(syncRuns).values({ id: runId, userId, kind: "backfill", outcome: "running", startedAt: now }).onConflictDoNothing();
 
-/** Statements deleting every Hevy row of one user (workouts, exercises, sets, custom templates, sync runs). */
+/** Statements deleting every Hevy row of one user (workouts, exercises, sets, custom templates, sync runs, skipped notes). */
 export function purgeStatements(db: Db, userId: string) {
   return [
     db.delete(hevySets).where(eq(hevySets.userId, userId)),
@@ -168,32 +253,65 @@ export function purgeStatements(db: Db, userId: string) {
     db.delete(hevyWorkouts).where(eq(hevyWorkouts.userId, userId)),
     db.delete(hevyExerciseTemplates).where(eq(hevyExerciseTemplates.userId, userId)),
     db.delete(syncRuns).where(eq(syncRuns.userId, userId)),
+    db.delete(hevySkippedWorkouts).where(eq(hevySkippedWorkouts.userId, userId)),
   ] as const;
 }
 
+/** The stored Hevy key; a 409 asking for the key again when it is under a retired KEY_ENCRYPTION_KEY. */
 async function decryptApiKey(deps: Deps, row: ConnectionRow): Promise<string> {
-  return (await deps.keyring.decrypt(row.apiKeyEnvelope, aad.apiKey(row.userId))).plaintext;
+  if (row.apiKeyEnvelope === null) throw notConnected();
+  try {
+    return (await deps.keyring.decrypt(row.apiKeyEnvelope, aad.apiKey(row.userId))).plaintext;
+  } catch (err) {
+    if (!(err instanceof KeyringError)) throw err;
+    throw new AppError(409, "key_unreadable", "The stored Hevy key cannot be read",
+      "The stored Hevy API key can no longer be decrypted. Paste your Hevy API key again (PUT /api/v1/connections/hevy) to resume.");
+  }
 }
 
-/** DELETE /connections/hevy: best-effort unsubscribe, then forget the key (and with purge, every Hevy row). */
+/**
+ * DELETE /connections/hevy: best-effort unsubscribe, then forget the key. Without
+ * purge the rows stay, and so does what a re-connect needs to reconcile them
+ * cheaply (the Hevy account and the events cursor): the row turns `disconnected`,
+ * its key epoch cleared so jobs in flight write nothing more. With purge the row
+ * and every Hevy row of the user go in one batch.
+ */
 export async function disconnectHevy(deps: Deps, userId: string, purge: boolean): Promise<void> {
   const row = await requireConnection(deps.db, userId);
-  if (row.webhookStatus !== "unavailable") {
-    try {
-      await deps.hevy(await decryptApiKey(deps, row)).deleteWebhookSubscription();
-    } catch {
-      // Best effort: Hevy may be down or the key revoked. A delivery to the
-      // forgotten secret answers 404 from now on either way.
-    }
-  }
-  const deleteConnection = deps.db.delete(hevyConnections).where(eq(hevyConnections.userId, userId));
+  await unsubscribeOwnWebhook(deps, row);
   if (!purge) {
-    await deleteConnection;
+    await deps.db
+      .update(hevyConnections)
+      .set({
+        status: "disconnected", apiKeyEnvelope: null, keyEpoch: null, hevyPausedUntil: null,
+        webhookStatus: "unavailable", webhookSecretDigest: null, webhookSecretEnvelope: null, webhookAuthEnvelope: null,
+        lastError: null, updatedAt: deps.now(),
+      })
+      .where(eq(hevyConnections.userId, userId));
     return;
   }
-  await deps.db.batch([deleteConnection, ...purgeStatements(deps.db, userId)]);
+  await deps.db.batch([deps.db.delete(hevyConnections).where(eq(hevyConnections.userId, userId)), ...purgeStatements(deps.db, userId)]);
   // CSV exports are copies of the same Hevy data: their rows, files and open uploads go too.
   await deleteUserExports(deps, deps.exportsBucket, userId);
+}
+
+/**
+ * Deletes Hevy's webhook subscription only when it points at this connection's
+ * URL: a Hevy account has one subscription, and two VitalTrends users may have
+ * connected the same account — the other's must survive this one leaving. Best
+ * effort (Hevy down, key revoked or paused): a delivery to the forgotten secret
+ * answers 404 from now on either way.
+ */
+async function unsubscribeOwnWebhook(deps: Deps, row: ConnectionRow): Promise<void> {
+  if (row.webhookStatus === "unavailable" || !row.webhookSecretEnvelope || pauseLeftSeconds(row, deps.now()) > 0) return;
+  try {
+    const ours = webhookUrl(deps.publicBaseUrl, (await deps.keyring.decrypt(row.webhookSecretEnvelope, aad.webhookSecret(row.userId))).plaintext);
+    const hevy = deps.hevy(await decryptApiKey(deps, row));
+    const current = await hevy.getWebhookSubscription();
+    if (current && (await timingSafeEqualStrings(current.url, ours))) await hevy.deleteWebhookSubscription();
+  } catch {
+    // Best effort, as above.
+  }
 }
 
 /** POST /connections/hevy/webhook-secret: the old URL stops working before Hevy learns the new one. */
@@ -220,7 +338,7 @@ export async function requestSync(deps: Deps, userId: string): Promise<Connectio
       "Hevy rejected the stored key. Paste a new one with PUT /api/v1/connections/hevy.");
   }
   if (row.backfillState === "done") {
-    await deps.queue.send({ type: "delta", userId, reason: "manual" });
+    await sendAfterPause(deps, row, { type: "delta", userId, reason: "manual" });
     return connectionView(deps, row);
   }
   // A backfill that made progress recently is still on its way: queueing another
@@ -228,13 +346,13 @@ export async function requestSync(deps: Deps, userId: string): Promise<Connectio
   const inFlight = row.backfillState === "queued" || row.backfillState === "running";
   if (inFlight && deps.now() - row.updatedAt < BACKFILL_STALL_MS) return connectionView(deps, row);
   const runId = crypto.randomUUID();
-  await deps.db.batch([
+  await runBatch(deps.d1, [
     deps.db
       .update(hevyConnections)
       .set({ backfillRunId: runId, backfillState: "queued", updatedAt: deps.now() })
       .where(eq(hevyConnections.userId, userId)),
-    backfillRunRow(deps.db, userId, runId, deps.now()),
+    ...startRunStatements(deps.db, userId, runId, deps.now()),
   ]);
-  await deps.queue.send(backfillResumeMessage(userId, runId, row.backfillPagesDone, row.backfillPageCount));
+  await sendAfterPause(deps, row, backfillResumeMessage(userId, runId, row.backfillPagesDone, row.backfillPageCount));
   return getConnectionView(deps, userId);
 }

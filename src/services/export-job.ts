@@ -104,8 +104,10 @@ export async function runExportJob(deps: ExportJobDeps, message: ExportMessage, 
       .where(mine)
       .run();
     if (done.meta.changes === 0) {
-      // Deleted while it ran: do not leave the file behind. (A takeover writes the same key itself.)
-      if (!(await db.select({ id: exports.id }).from(exports).where(eq(exports.id, row.id)).get())) await bucket.delete(row.objectKey);
+      // Deleted or failed while it ran (a purge, another Hevy account connected): do not leave the
+      // file behind. (A takeover writes the same key itself.)
+      const now = await db.select({ status: exports.status }).from(exports).where(eq(exports.id, row.id)).get();
+      if (!now || now.status === "failed") await bucket.delete(row.objectKey);
       return;
     }
     console.log(JSON.stringify({ level: "info", msg: "export done", ...stats }));

@@ -1,5 +1,5 @@
-import { and, eq, sql } from "drizzle-orm";
-import { runBatch } from "../../db/batch";
+import { eq, sql } from "drizzle-orm";
+import { type Batchable, runBatch } from "../../db/batch";
 import { hevyConnections, syncRuns } from "../../db/schema";
 import type { Deps } from "../../deps";
 import { HevyError, TEMPLATES_PAGE_SIZE, WORKOUTS_PAGE_SIZE } from "../../hevy/client";
@@ -9,7 +9,10 @@ import { findConnection } from "../connections";
 import { connectionApiKey, markNeedsReconnect, noteRetry } from "./connection-state";
 import { forEachPage } from "./pages";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy, withHevyRetry } from "./retry";
+import { currentConnection, type JobScope, scopeOf, stillCurrent } from "./scope";
+import { skippedError, skippedStatements } from "./skipped";
 import { upsertWorkoutsStatements } from "./store";
+import { sweepChunk } from "./sweep";
 import { upsertTemplatesStatement } from "./templates";
 
 export interface BackfillOptions {
@@ -29,16 +32,20 @@ export const defaultBackfillOptions: BackfillOptions = {
 /** The events cursor starts this long before the backfill did, so edits made while it ran are not missed. */
 export const CURSOR_SAFETY_MARGIN_MS = 5 * 60_000;
 
-type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "now" | "d1Stats">;
+/** Walks of the workout list at most, each started again because Hevy reported a deletion during the one before. */
+export const MAX_PASSES = 3;
+
+export type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "now" | "d1Stats">;
 
 /**
  * One chunk of a backfill. Templates come first (pageSize 100), then workout
  * pages (pageSize 10) while page <= page_count — Hevy lists workouts in no date
  * order, so the walk never stops early. Each page is stored in one atomic batch
- * together with the progress it makes; the chunk then queues the next one, so
- * any history size stays far inside one invocation's limits. A redelivered chunk
- * starts after the last page already stored. Messages of a superseded run (the
- * user re-connected or asked for a sync) are dropped.
+ * together with the progress it makes, and only while the connection is still
+ * the one this run started under (scope.ts); the chunk then queues the next
+ * one, so any history size stays far inside one invocation's limits. A
+ * redelivered chunk starts after the last page already stored. Messages of a
+ * superseded run (the user re-connected or asked for a sync) are dropped.
  */
 export async function runBackfillChunk(
   deps: SyncDeps,
@@ -47,20 +54,31 @@ export async function runBackfillChunk(
 ): Promise<void> {
   const row = await findConnection(deps.db, msg.userId);
   if (!row || row.backfillRunId !== msg.runId || row.status !== "active" || row.backfillState === "done") return;
+  const scope = scopeOf(row, msg.runId);
+  if (!scope) return;
 
   let requests = 0;
   const hevy = deps.hevy(await connectionApiKey(deps, row), { onRequest: () => requests++ });
   const db = deps.db;
   const now = deps.now();
-  const current = and(eq(hevyConnections.userId, msg.userId), eq(hevyConnections.backfillRunId, msg.runId));
-  // A page that 404s lies past the end (the history shrank while the backfill
-  // ran): it stores nothing, and the page before it was the last one.
+  const current = currentConnection(scope);
+  const guard = stillCurrent(scope);
+  const pass = msg.pass ?? 1;
+
+  // The page count Hevy gave last. A 404 for a page past it ends the walk; a 404 for a page
+  // inside it is a glitch unless the history shrank, which the workout count tells (SPEC §11).
+  let knownPageCount = row.backfillPageCount ?? 0;
   const workoutsPage = async (page: number): Promise<Page<Workout>> => {
     try {
-      return await hevy.getWorkoutsPage(page, WORKOUTS_PAGE_SIZE);
+      const result = await hevy.getWorkoutsPage(page, WORKOUTS_PAGE_SIZE);
+      knownPageCount = result.pageCount;
+      return result;
     } catch (err) {
-      if (err instanceof HevyError && err.status === 404) return { page, pageCount: page - 1, items: [] };
-      throw err;
+      if (!(err instanceof HevyError && err.status === 404)) throw err;
+      if (page > knownPageCount) return pastTheEnd(page);
+      knownPageCount = Math.ceil((await hevy.getWorkoutCount()) / WORKOUTS_PAGE_SIZE);
+      if (page > knownPageCount) return pastTheEnd(page);
+      throw new HevyError("transient", `Hevy answered 404 to workouts page ${page} of ${knownPageCount}`, 404);
     }
   };
   let roundTripsCounted = 0;
@@ -79,21 +97,33 @@ export async function runBackfillChunk(
 
   try {
     if (msg.phase === "templates") {
-      await db.batch([
+      await runBatch(deps.d1, [
         db
           .update(hevyConnections)
           .set({ backfillState: "running", backfillStartedAt: sql`coalesce(${hevyConnections.backfillStartedAt}, ${now})`, updatedAt: now })
           .where(current),
-        db.insert(syncRuns).values({ id: msg.runId, userId: msg.userId, kind: "backfill", outcome: "running", startedAt: now }).onConflictDoNothing(),
+        sql`INSERT INTO sync_runs (id, user_id, kind, outcome, started_at) SELECT ${msg.runId}, ${msg.userId}, 'backfill', 'running', ${now}
+          WHERE ${guard} ON CONFLICT (id) DO NOTHING`,
       ]);
       const last = await loadPages<ExerciseTemplate>(msg.page, options, (page) => hevy.getExerciseTemplatesPage(page, TEMPLATES_PAGE_SIZE), async (_page, result) => {
-        await runBatch(deps.d1, [upsertTemplatesStatement(msg.userId, result.items, deps.now())]);
+        await runBatch(deps.d1, [upsertTemplatesStatement(msg.userId, result.items, deps.now(), guard)]);
       });
       const next: BackfillMessage = last.page < last.pageCount
         ? { ...msg, page: last.page + 1 }
         : { ...msg, phase: "workouts", page: Math.max(1, row.backfillPagesDone + 1) };
       await countRequests();
       await deps.queue.send(next);
+      return;
+    }
+
+    if (msg.phase === "sweep") {
+      const more = await sweepChunk({ ...deps, hevy }, scope, row.walkStartedAt ?? 0, options.retry);
+      if (more) {
+        await countRequests();
+        await deps.queue.send(msg);
+      } else {
+        await finish(deps, scope, knownPageCount, countRequests());
+      }
       return;
     }
 
@@ -110,9 +140,16 @@ export async function runBackfillChunk(
     const last = alreadyComplete
       ? { page: row.backfillPageCount!, pageCount: row.backfillPageCount! }
       : await loadPages<Workout>(start, options, (page) => workoutsPage(page), async (page, result) => {
+      if (page > result.pageCount) return; // past the end: nothing to store, no progress to record
       const at = deps.now();
-      await runBatch(deps.d1, [
-        ...upsertWorkoutsStatements(msg.userId, result.items, at),
+      const ids = result.items.map((w) => w.id);
+      const writes: Batchable[] = [
+        ...upsertWorkoutsStatements(msg.userId, result.items, at, guard),
+        ...skippedStatements(scope, result.skipped, ids, at),
+      ];
+      // A reconciling walk marks every live workout it saw, stored anew or not.
+      if (row.backfillReconcile) writes.push(markSeen(msg.userId, ids, at, guard));
+      writes.push(
         db
           .update(hevyConnections)
           .set({
@@ -121,12 +158,15 @@ export async function runBackfillChunk(
             backfillPageCount: result.pageCount,
             // Counted exactly at the end of each chunk; between, a cheap running total.
             backfillWorkoutsSynced: sql`${hevyConnections.backfillWorkoutsSynced} + ${result.items.length}`,
-            lastError: null,
+            lastError: skippedError(msg.userId),
+            // A pass begins at page 1: what it marks from the chunk's start on is what it saw (sweep.ts).
+            ...(page === 1 ? { walkStartedAt: now } : {}),
             updatedAt: at,
           })
           .where(current),
         db.update(syncRuns).set({ upserts: sql`${syncRuns.upserts} + ${result.items.length}` }).where(eq(syncRuns.id, msg.runId)),
-      ]);
+      );
+      await runBatch(deps.d1, writes);
       stored.add(page);
     });
 
@@ -145,43 +185,68 @@ export async function runBackfillChunk(
     // Hevy pages /v1/workouts by position: a workout deleted while the walk ran
     // shifts later ones onto pages already read, and the shifted ones never show in
     // the events feed (they did not change). Deletions do show there, so one look
-    // at the feed since the backfill began tells whether to walk the list again.
-    const since = (row.backfillStartedAt ?? at) - CURSOR_SAFETY_MARGIN_MS;
-    if ((msg.pass ?? 1) === 1 && (await deletedSince(hevy, since, options))) {
+    // at the feed since this pass began tells whether to walk the list again.
+    const passStart = pass === 1 ? (row.backfillStartedAt ?? at) : (row.walkStartedAt ?? at);
+    if (pass < MAX_PASSES && (await deletedSince(hevy, passStart - CURSOR_SAFETY_MARGIN_MS, options))) {
       await db.batch([
         db.update(hevyConnections).set({ backfillPagesDone: 0, backfillPageCount: last.pageCount, updatedAt: at }).where(current),
         countRequests(),
       ]);
-      await deps.queue.send({ ...msg, phase: "workouts", page: 1, pass: 2 });
+      await deps.queue.send({ ...msg, phase: "workouts", page: 1, pass: pass + 1 });
       return;
     }
-    await db.batch([
-      db
-        .update(hevyConnections)
-        .set({
-          backfillState: "done",
-          backfillPagesDone: last.pageCount,
-          backfillPageCount: last.pageCount,
-          backfillWorkoutsSynced: workoutsStored(msg.userId),
-          eventsCursor: sql`${hevyConnections.backfillStartedAt} - ${CURSOR_SAFETY_MARGIN_MS}`,
-          lastSyncAt: at,
-          lastError: null,
-          updatedAt: at,
-        })
-        .where(current),
-      countRequests(),
-      db.update(syncRuns).set({ outcome: "ok", finishedAt: at }).where(eq(syncRuns.id, msg.runId)),
-    ]);
+    if (row.backfillReconcile) {
+      await db.batch([
+        db.update(hevyConnections).set({ backfillPagesDone: last.pageCount, backfillPageCount: last.pageCount, updatedAt: at }).where(current),
+        countRequests(),
+      ]);
+      await deps.queue.send({ ...msg, phase: "sweep", page: 1 });
+      return;
+    }
+    await finish(deps, scope, last.pageCount, countRequests());
   } catch (err) {
     if (err instanceof HevyError && err.kind === "auth") {
       await countRequests();
-      await markNeedsReconnect(db, msg.userId, msg.runId, deps.now());
+      await markNeedsReconnect(db, scope, msg.runId, deps.now());
       return;
     }
-    if (err instanceof RetryLater) await noteRetry(db, msg.userId, `${err.message}; retrying`, deps.now());
+    if (err instanceof RetryLater) await noteRetry(db, scope, err, deps.now());
     if (requests > 0) await countRequests();
     throw err;
   }
+}
+
+/** The run's closing batch: done, exact counts, the events cursor from the backfill's start. */
+async function finish(deps: SyncDeps, scope: JobScope, pageCount: number, counted: Batchable) {
+  const at = deps.now();
+  await runBatch(deps.d1, [
+    deps.db
+      .update(hevyConnections)
+      .set({
+        backfillState: "done",
+        backfillPagesDone: sql`coalesce(${hevyConnections.backfillPageCount}, ${pageCount})`,
+        backfillPageCount: sql`coalesce(${hevyConnections.backfillPageCount}, ${pageCount})`,
+        backfillWorkoutsSynced: workoutsStored(scope.userId),
+        backfillReconcile: false,
+        eventsCursor: sql`${hevyConnections.backfillStartedAt} - ${CURSOR_SAFETY_MARGIN_MS}`,
+        lastSyncAt: at,
+        lastError: skippedError(scope.userId),
+        updatedAt: at,
+      })
+      .where(currentConnection(scope)),
+    counted,
+    // `ok` only while this run is still the connection's: a superseded one says so.
+    sql`UPDATE sync_runs SET outcome = CASE WHEN ${stillCurrent(scope)} THEN 'ok' ELSE 'superseded' END, finished_at = ${at}
+      WHERE id = ${scope.runId} AND outcome = 'running'`,
+  ]);
+}
+
+const pastTheEnd = (page: number): Page<Workout> => ({ page, pageCount: page - 1, items: [], skipped: [] });
+
+/** Marks the live workouts a reconciling walk saw (sweep.ts removes the unmarked ones Hevy no longer has). */
+function markSeen(userId: string, ids: string[], at: number, guard: ReturnType<typeof stillCurrent>) {
+  return sql`UPDATE hevy_workouts SET synced_at = ${at}
+    WHERE user_id = ${userId} AND id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND deleted_at IS NULL AND ${guard}`;
 }
 
 /** Whether Hevy's events feed reports any deletion after `since` (reads only as far as it must). */

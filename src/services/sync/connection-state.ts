@@ -4,9 +4,11 @@ import { hevyConnections, syncRuns } from "../../db/schema";
 import type { Deps } from "../../deps";
 import type { ConnectionRow } from "../connections";
 import { aad } from "../webhook-subscription";
+import type { SyncMessage } from "../../queue/messages";
+import { RetryLater } from "./retry";
+import { currentConnection, type JobScope } from "./scope";
 
 export const AUTH_FAILED_MESSAGE = "Hevy rejected the API key (401). Paste a new key to resume syncing.";
-
 /**
  * The Hevy key of a connection. Envelopes made under a rotated-out key (the key
  * itself, the webhook secret and auth token) are re-encrypted under the current
@@ -14,49 +16,94 @@ export const AUTH_FAILED_MESSAGE = "Hevy rejected the API key (401). Paste a new
  */
 export async function connectionApiKey(deps: Pick<Deps, "db" | "keyring">, row: ConnectionRow): Promise<string> {
   const { keyring } = deps;
-  const stale = (envelope: string | null) => envelope !== null && !envelope.startsWith(`v1:${keyring.currentKid}:`);
-  const reseal = async (envelope: string, aadValue: string) => keyring.encrypt((await keyring.decrypt(envelope, aadValue)).plaintext, aadValue);
-  const apiKey = (await keyring.decrypt(row.apiKeyEnvelope, aad.apiKey(row.userId))).plaintext;
-  if (stale(row.apiKeyEnvelope) || stale(row.webhookSecretEnvelope) || stale(row.webhookAuthEnvelope)) {
+  const envelope = row.apiKeyEnvelope;
+  if (envelope === null) throw new Error("the connection has no stored key");
+  const stale = (e: string | null) => e !== null && !e.startsWith(`v1:${keyring.currentKid}:`);
+  const reseal = async (e: string, aadValue: string) => keyring.encrypt((await keyring.decrypt(e, aadValue)).plaintext, aadValue);
+  const apiKey = (await keyring.decrypt(envelope, aad.apiKey(row.userId))).plaintext;
+  if (stale(envelope) || stale(row.webhookSecretEnvelope) || stale(row.webhookAuthEnvelope)) {
     await deps.db
       .update(hevyConnections)
       .set({
-        apiKeyEnvelope: stale(row.apiKeyEnvelope) ? await keyring.encrypt(apiKey, aad.apiKey(row.userId)) : row.apiKeyEnvelope,
+        apiKeyEnvelope: stale(envelope) ? await keyring.encrypt(apiKey, aad.apiKey(row.userId)) : envelope,
         webhookSecretEnvelope: stale(row.webhookSecretEnvelope) ? await reseal(row.webhookSecretEnvelope!, aad.webhookSecret(row.userId)) : row.webhookSecretEnvelope,
         webhookAuthEnvelope: stale(row.webhookAuthEnvelope) ? await reseal(row.webhookAuthEnvelope!, aad.webhookAuth(row.userId)) : row.webhookAuthEnvelope,
       })
       // Only if nothing replaced them meanwhile (a re-connect or a rotation).
-      .where(and(eq(hevyConnections.userId, row.userId), eq(hevyConnections.apiKeyEnvelope, row.apiKeyEnvelope)));
+      .where(and(eq(hevyConnections.userId, row.userId), eq(hevyConnections.apiKeyEnvelope, envelope)));
   }
   return apiKey;
 }
 
 /**
- * A 401 from Hevy: the connection needs a new key. The stored key is left
- * exactly as it is (the user replaces it), stored workouts stay readable, and an
- * unfinished backfill is marked failed so a re-connect resumes it.
+ * A 401 from Hevy: the connection needs a new key — but only if the key that got
+ * the 401 is still the stored one (the scope's epoch): a stale job holding an
+ * older key never flips a connection the user just re-keyed. The stored key is
+ * left exactly as it is, stored workouts stay readable, and an unfinished
+ * backfill is marked failed so a re-connect resumes it.
  */
-export async function markNeedsReconnect(db: Db, userId: string, runId: string | null, now: number): Promise<void> {
+export async function markNeedsReconnect(db: Db, scope: JobScope, runId: string | null, now: number): Promise<void> {
+  const reason = AUTH_FAILED_MESSAGE;
   const connection = db
     .update(hevyConnections)
     .set({
       status: "needs_reconnect",
       backfillState: sql`CASE WHEN ${hevyConnections.backfillState} = 'done' THEN 'done' ELSE 'failed' END`,
-      lastError: AUTH_FAILED_MESSAGE,
+      lastError: reason,
       updatedAt: now,
     })
-    .where(eq(hevyConnections.userId, userId));
+    .where(and(currentConnection({ userId: scope.userId, epoch: scope.epoch }), eq(hevyConnections.status, "active")));
   if (!runId) {
     await connection;
     return;
   }
   await db.batch([
     connection,
-    db.update(syncRuns).set({ outcome: "needs_reconnect", finishedAt: now, error: AUTH_FAILED_MESSAGE }).where(eq(syncRuns.id, runId)),
+    db.update(syncRuns).set({ outcome: "needs_reconnect", finishedAt: now, error: reason }).where(eq(syncRuns.id, runId)),
   ]);
 }
 
-/** Notes a retryable failure on the connection so the user sees what is going on while it retries. */
-export async function noteRetry(db: Db, userId: string, message: string, now: number): Promise<void> {
-  await db.update(hevyConnections).set({ lastError: message, updatedAt: now }).where(eq(hevyConnections.userId, userId));
+/**
+ * Pauses shorter than this are left to the redelivered message's own delay: no
+ * resume (10 minutes stalled) or hourly run comes before they pass anyway.
+ */
+export const KEPT_PAUSE_SECONDS = 60;
+
+/**
+ * Notes a retryable failure on the connection so the user sees what is going on while it
+ * retries. A 429 whose pause (a minute or more) goes back to the queue is also kept as the key's pause
+ * (`hevy_paused_until`): no job, cron resume, manual sync or re-PUT calls Hevy with this key
+ * before it has passed (SPEC §11).
+ */
+export function noteRetry(db: Db, scope: JobScope, err: unknown, now: number) {
+  const message = `${err instanceof Error ? err.message : "unexpected error"}; retrying`;
+  const pause = err instanceof RetryLater && err.rateLimited && err.delaySeconds >= KEPT_PAUSE_SECONDS ? now + err.delaySeconds * 1000 : null;
+  return db
+    .update(hevyConnections)
+    .set({
+      lastError: message,
+      updatedAt: now,
+      ...(pause === null ? {} : { hevyPausedUntil: sql`max(coalesce(${hevyConnections.hevyPausedUntil}, 0), ${pause})` }),
+    })
+    .where(currentConnection({ userId: scope.userId, epoch: scope.epoch }));
+}
+
+/** Queues delay a message 12 hours at most. */
+const MAX_QUEUE_DELAY_SECONDS = 43_200;
+
+/** Seconds left of Hevy's pause for this connection's key (0 when none). */
+export function pauseLeftSeconds(row: Pick<ConnectionRow, "hevyPausedUntil">, now: number): number {
+  if (row.hevyPausedUntil === null || row.hevyPausedUntil <= now) return 0;
+  return Math.min(MAX_QUEUE_DELAY_SECONDS, Math.ceil((row.hevyPausedUntil - now) / 1000));
+}
+
+/**
+ * Sends a job for this connection, delayed by what is left of Hevy's pause for its
+ * key: every producer (manual sync, webhook intake) goes through here and the cron
+ * skips paused connections, so nothing calls Hevy with the key before the pause
+ * has passed. The job that met the 429 is itself redelivered after the delay.
+ */
+export async function sendAfterPause(deps: Pick<Deps, "queue" | "now">, row: Pick<ConnectionRow, "hevyPausedUntil">, message: SyncMessage): Promise<void> {
+  const delaySeconds = pauseLeftSeconds(row, deps.now());
+  await (delaySeconds > 0 ? deps.queue.send(message, { delaySeconds }) : deps.queue.send(message));
 }

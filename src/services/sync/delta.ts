@@ -3,13 +3,15 @@ import { runBatch } from "../../db/batch";
 import { hevyConnections, syncRuns } from "../../db/schema";
 import type { Deps } from "../../deps";
 import { HevyError, WORKOUTS_PAGE_SIZE } from "../../hevy/client";
-import type { Workout, WorkoutEvent } from "../../hevy/types";
+import type { Page, Workout, WorkoutEvent } from "../../hevy/types";
 import type { DeltaMessage } from "../../queue/messages";
 import { findConnection } from "../connections";
 import { subscribeWebhook } from "../webhook-subscription";
-import { connectionApiKey, markNeedsReconnect } from "./connection-state";
+import { connectionApiKey, markNeedsReconnect, noteRetry } from "./connection-state";
 import { forEachPage } from "./pages";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
+import { currentConnection, scopeOf, stillCurrent } from "./scope";
+import { retrySkipped, skippedError, skippedStatements } from "./skipped";
 import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "./store";
 
 export interface DeltaOptions {
@@ -22,7 +24,14 @@ export const SYNC_RUNS_KEPT_MS = 30 * 86_400_000;
 
 export const defaultDeltaOptions: DeltaOptions = { concurrency: 2, retry: defaultRetryPolicy };
 
-type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "now" | "publicBaseUrl" | "d1Stats">;
+/**
+ * A delta reads the feed from this long before its cursor: an event Hevy commits
+ * late (its time lies before events already read) is still met, and reading an
+ * event twice is harmless (the version guard).
+ */
+export const EVENTS_OVERLAP_MS = 5 * 60_000;
+
+type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "now" | "publicBaseUrl" | "d1Stats">;
 
 /**
  * One delta run: every page of Hevy's events feed since the cursor (newest
@@ -35,16 +44,22 @@ type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "now" | "publicBas
 export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: DeltaOptions = defaultDeltaOptions): Promise<void> {
   const row = await findConnection(deps.db, msg.userId);
   if (!row || row.status !== "active" || row.backfillState !== "done") return;
+  const scope = scopeOf(row);
+  if (!scope) return;
+  const guard = stillCurrent(scope);
 
   const startedAt = deps.now();
   const runId = crypto.randomUUID();
   let requests = 0;
   const hevy = deps.hevy(await connectionApiKey(deps, row), { onRequest: () => requests++ });
-  const since = row.eventsCursor ?? 0;
-  let newest = since;
+  const cursor = row.eventsCursor ?? 0;
+  const since = Math.max(0, cursor - EVENTS_OVERLAP_MS);
+  let newest = cursor;
   let upserts = 0;
   let deletes = 0;
-  await deps.db.insert(syncRuns).values({ id: runId, userId: msg.userId, kind: "delta", outcome: "running", startedAt });
+  await runBatch(deps.d1, [
+    sql`INSERT INTO sync_runs (id, user_id, kind, outcome, started_at) SELECT ${runId}, ${msg.userId}, 'delta', 'running', ${startedAt} WHERE ${guard}`,
+  ]);
   const finishRun = (outcome: "ok" | "failed" | "needs_reconnect", error: string | null) =>
     deps.db
       .update(syncRuns)
@@ -57,7 +72,7 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
   let firstPageCount: number | null = null;
   let moved = false;
   const seen = new Set<string>();
-  const store = async (_page: number, events: WorkoutEvent[]) => {
+  const store = async (_page: number, { items: events, skipped }: Page<WorkoutEvent>) => {
     const updated: Workout[] = [];
     const deleted: Array<{ id: string; deletedAt: number }> = [];
     for (const event of events) {
@@ -74,9 +89,15 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
       }
     }
     const at = deps.now();
-    await runBatch(deps.d1, [...upsertWorkoutsStatements(msg.userId, updated, at), ...deleteWorkoutsStatements(msg.userId, deleted, at)]);
-    upserts += updated.length;
-    deletes += deleted.length;
+    const upsert = upsertWorkoutsStatements(msg.userId, updated, at, guard);
+    const results = await runBatch(deps.d1, [
+      ...upsert,
+      ...deleteWorkoutsStatements(msg.userId, deleted, at, guard),
+      ...skippedStatements(scope, skipped, [...updated.map((w) => w.id), ...deleted.map((d) => d.id)], at),
+    ]);
+    // What changed, not what was read: the overlap re-reads events already applied.
+    upserts += results[0]?.meta.changes ?? 0;
+    deletes += results[upsert.length]?.meta.changes ?? 0;
   };
 
   try {
@@ -86,7 +107,7 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
       if (firstPageCount === null) firstPageCount = result.pageCount;
       else if (result.pageCount !== firstPageCount) moved = true;
       pageCount = Math.max(pageCount, result.pageCount);
-      return result.items;
+      return result;
     };
     await forEachPage([1], { concurrency: 1, load, store, policy: options.retry });
     // Pages that appeared while the feed was read hold older events pushed down by newer ones: read them too.
@@ -95,16 +116,15 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
       done = pageCount;
       await forEachPage(rest, { concurrency: options.concurrency, load, store, policy: options.retry });
     }
+    // Workouts Hevy sent that could not be stored: a few are asked for again on every run.
+    upserts += await retrySkipped(deps, hevy, scope, options.retry);
   } catch (err) {
     if (err instanceof HevyError && err.kind === "auth") {
-      await markNeedsReconnect(deps.db, msg.userId, runId, deps.now());
+      await markNeedsReconnect(deps.db, scope, runId, deps.now());
       return;
     }
     const message = err instanceof HevyError || err instanceof RetryLater ? err.message : "unexpected error";
-    await deps.db.batch([
-      finishRun("failed", `${message}; retrying`),
-      deps.db.update(hevyConnections).set({ lastError: `${message}; retrying`, updatedAt: deps.now() }).where(eq(hevyConnections.userId, msg.userId)),
-    ]);
+    await deps.db.batch([finishRun("failed", `${message}; retrying`), noteRetry(deps.db, scope, err instanceof Error ? err : new Error(message), deps.now())]);
     throw err;
   }
 
@@ -117,13 +137,13 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
         // Never moves backwards: a slower, older run must not undo a newer one's progress.
         // When the feed moved under this run an event may have been skipped: the cursor
         // stays, and the next run reads the same span again (storing is idempotent).
-        eventsCursor: sql`max(coalesce(${hevyConnections.eventsCursor}, 0), ${moved ? since : newest})`,
+        eventsCursor: sql`max(coalesce(${hevyConnections.eventsCursor}, 0), ${moved ? cursor : newest})`,
         lastSyncAt: at,
-        lastError: null,
+        lastError: skippedError(msg.userId),
         updatedAt: at,
         ...(webhook ?? {}),
       })
-      .where(eq(hevyConnections.userId, msg.userId)),
+      .where(currentConnection(scope)),
     finishRun("ok", null),
     // An hourly run adds a row an hour: keep the last 30 days (an index range on (user_id, started_at)).
     deps.db.delete(syncRuns).where(and(eq(syncRuns.userId, msg.userId), lt(syncRuns.startedAt, at - SYNC_RUNS_KEPT_MS))),

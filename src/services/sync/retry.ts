@@ -3,7 +3,12 @@ import { HevyError } from "../../hevy/client";
 /** Thrown to hand a message back to the queue with a delay (message.retry({ delaySeconds })). */
 export class RetryLater extends Error {
   override name = "RetryLater";
-  constructor(readonly delaySeconds: number, message: string) {
+  constructor(
+    readonly delaySeconds: number,
+    message: string,
+    /** Hevy itself asked for the pause (429): nothing may call it with this key before it has passed. */
+    readonly rateLimited = false,
+  ) {
     super(message);
   }
 }
@@ -67,7 +72,7 @@ export async function withHevyRetry<T>(
       if (!(err instanceof HevyError) || !err.retryable) throw err;
       const wait = waitFor(err, attempt, policy);
       if (attempt + 1 >= policy.attempts || wait > policy.maxInlineWaitMs) {
-        throw new RetryLater(Math.max(1, Math.ceil(wait / 1000)), err.message);
+        throw new RetryLater(Math.max(1, Math.ceil(wait / 1000)), err.message, err.kind === "rate_limited");
       }
       onRetry?.(err, wait);
       await policy.sleep(wait);

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Workout } from "../../hevy/types";
 import { rematchStatement } from "../unified-match";
 import { workoutMetrics } from "./metrics";
@@ -8,12 +8,33 @@ import { workoutMetrics } from "./metrics";
 // 100 bound parameters per statement never applies and a page is one round trip
 // when the caller runs them in one batch (src/db/batch.ts; atomic: all or nothing).
 //
-// Version guard: a workout row is replaced only when Hevy's updated_at is not
-// older than the stored one, and never over a tombstone at least as new.
-// Its exercises and sets are replaced only where the row now holds exactly the
-// incoming version, so a stale copy can't overwrite children of a newer one.
+// Version guard: a workout row is written only when Hevy's updated_at is newer
+// than the stored one (an unchanged refetch writes nothing and counts as no
+// change), and never over a tombstone at least as new. Its exercises and sets are
+// replaced only where this batch just wrote the row (it holds exactly the incoming
+// version, stamped with this batch's time), so a stale copy can't overwrite
+// children of a newer one and an unchanged one rewrites none.
+//
+// Job guard (SPEC §11): every statement also carries `guard` — for sync jobs the
+// condition that the connection is still the one the job started under
+// (src/services/sync/scope.ts) — so a purge or key change that lands between a
+// job's Hevy read and this batch makes the whole batch a no-op. Fixtures and
+// benchmarks that seed rows directly pass none.
 
-export function upsertWorkoutsStatements(userId: string, workouts: Workout[], now: number) {
+const ALWAYS = sql`1`;
+
+/** One copy of each workout: the latest `updated_at` (the later one on a tie), so a batch never writes a workout twice. */
+export function latestCopies(workouts: Workout[]): Workout[] {
+  const byId = new Map<string, Workout>();
+  for (const w of workouts) {
+    const seen = byId.get(w.id);
+    if (!seen || w.updatedAt >= seen.updatedAt) byId.set(w.id, w);
+  }
+  return byId.size === workouts.length ? workouts : [...byId.values()];
+}
+
+export function upsertWorkoutsStatements(userId: string, page: Workout[], now: number, guard: SQL = ALWAYS) {
+  const workouts = latestCopies(page);
   const rows = workouts.map((w) => {
     const m = workoutMetrics(w);
     return {
@@ -38,12 +59,12 @@ export function upsertWorkoutsStatements(userId: string, workouts: Workout[], no
     ),
   );
   const workoutsJson = JSON.stringify(rows);
-  // Workouts of this page whose stored row now holds the incoming version. Written
+  // Workouts of this page whose stored row this batch just wrote. Written
   // as json_each outer + primary-key probes (EXISTS) and used as a non-correlated
   // IN list, so the cost follows the page, never the size of the stored history.
   const applied = sql`(SELECT j.value ->> 'id' FROM json_each(${workoutsJson}) j WHERE EXISTS (
       SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.id = j.value ->> 'id'
-        AND w.hevy_updated_at = j.value ->> 'updated_at' AND w.deleted_at IS NULL))`;
+        AND w.hevy_updated_at = j.value ->> 'updated_at' AND w.synced_at = ${now} AND w.deleted_at IS NULL))`;
 
   return [
     sql`INSERT INTO hevy_workouts (user_id, id, title, description, routine_id, start_time, end_time,
@@ -51,26 +72,26 @@ export function upsertWorkoutsStatements(userId: string, workouts: Workout[], no
       SELECT ${userId}, j.value ->> 'id', j.value ->> 'title', j.value ->> 'description', j.value ->> 'routine_id',
         j.value ->> 'start_time', j.value ->> 'end_time', j.value ->> 'updated_at', j.value ->> 'created_at', NULL,
         j.value ->> 'volume_kg', j.value ->> 'set_count', j.value ->> 'exercise_count', ${now}
-      FROM json_each(${workoutsJson}) j WHERE true
+      FROM json_each(${workoutsJson}) j WHERE ${guard}
       ON CONFLICT (user_id, id) DO UPDATE SET
         title = excluded.title, description = excluded.description, routine_id = excluded.routine_id,
         start_time = excluded.start_time, end_time = excluded.end_time, hevy_updated_at = excluded.hevy_updated_at,
         hevy_created_at = excluded.hevy_created_at, deleted_at = NULL, volume_kg = excluded.volume_kg,
         set_count = excluded.set_count, exercise_count = excluded.exercise_count, synced_at = excluded.synced_at
-      WHERE excluded.hevy_updated_at >= hevy_workouts.hevy_updated_at
+      WHERE excluded.hevy_updated_at > hevy_workouts.hevy_updated_at
         AND (hevy_workouts.deleted_at IS NULL OR excluded.hevy_updated_at > hevy_workouts.deleted_at)`,
-    sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${applied}`,
-    sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${applied}`,
+    sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${applied} AND ${guard}`,
+    sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${applied} AND ${guard}`,
     sql`INSERT INTO hevy_exercises (user_id, workout_id, exercise_index, title, notes, exercise_template_id, superset_id)
       SELECT ${userId}, e.value ->> 'workout_id', e.value ->> 'idx', e.value ->> 'title', e.value ->> 'notes',
         e.value ->> 'template_id', e.value ->> 'superset_id'
-      FROM json_each(${JSON.stringify(exercises)}) e WHERE e.value ->> 'workout_id' IN ${applied}`,
+      FROM json_each(${JSON.stringify(exercises)}) e WHERE e.value ->> 'workout_id' IN ${applied} AND ${guard}`,
     sql`INSERT INTO hevy_sets (user_id, workout_id, exercise_index, set_index, type, weight_kg, reps,
         distance_meters, duration_seconds, rpe, custom_metric)
       SELECT ${userId}, s.value ->> 'workout_id', s.value ->> 'exercise_idx', s.value ->> 'idx', s.value ->> 'type',
         s.value ->> 'weight_kg', s.value ->> 'reps', s.value ->> 'distance_meters', s.value ->> 'duration_seconds',
         s.value ->> 'rpe', s.value ->> 'custom_metric'
-      FROM json_each(${JSON.stringify(sets)}) s WHERE s.value ->> 'workout_id' IN ${applied}`,
+      FROM json_each(${JSON.stringify(sets)}) s WHERE s.value ->> 'workout_id' IN ${applied} AND ${guard}`,
     // The unified feed's Hevy ↔ Apple Health pairs around these workouts (new and old times).
     rematchStatement(userId, { hevyIds: workouts.map((w) => w.id) }),
   ] as const;
@@ -82,7 +103,7 @@ export function upsertWorkoutsStatements(userId: string, workouts: Workout[], no
  * A tombstone is written even for a workout never seen, for the same reason. A
  * deletion older than the stored version does not apply.
  */
-export function deleteWorkoutsStatements(userId: string, deletions: Array<{ id: string; deletedAt: number }>, now: number) {
+export function deleteWorkoutsStatements(userId: string, deletions: Array<{ id: string; deletedAt: number }>, now: number, guard: SQL = ALWAYS) {
   const json = JSON.stringify(deletions.map((d) => ({ id: d.id, deleted_at: d.deletedAt })));
   const tombstoned = sql`(SELECT j.value ->> 'id' FROM json_each(${json}) j WHERE EXISTS (
       SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.id = j.value ->> 'id' AND w.deleted_at IS NOT NULL))`;
@@ -90,12 +111,12 @@ export function deleteWorkoutsStatements(userId: string, deletions: Array<{ id: 
     sql`INSERT INTO hevy_workouts (user_id, id, title, start_time, end_time, hevy_updated_at, deleted_at,
         volume_kg, set_count, exercise_count, synced_at)
       SELECT ${userId}, j.value ->> 'id', '', 0, 0, 0, j.value ->> 'deleted_at', 0, 0, 0, ${now}
-      FROM json_each(${json}) j WHERE true
+      FROM json_each(${json}) j WHERE ${guard}
       ON CONFLICT (user_id, id) DO UPDATE SET deleted_at = excluded.deleted_at, synced_at = excluded.synced_at
       WHERE (hevy_workouts.deleted_at IS NULL OR hevy_workouts.deleted_at < excluded.deleted_at)
         AND hevy_workouts.hevy_updated_at <= excluded.deleted_at`,
-    sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${tombstoned}`,
-    sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${tombstoned}`,
+    sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${tombstoned} AND ${guard}`,
+    sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${tombstoned} AND ${guard}`,
     // An Apple Health workout merged into a deleted one is freed (and may pair with another).
     rematchStatement(userId, { hevyIds: deletions.map((d) => d.id) }),
   ] as const;

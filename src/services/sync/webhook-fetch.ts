@@ -1,43 +1,52 @@
+import { sql } from "drizzle-orm";
 import { runBatch } from "../../db/batch";
-import { syncRuns } from "../../db/schema";
 import type { Deps } from "../../deps";
 import { HevyError } from "../../hevy/client";
 import type { WebhookWorkoutMessage } from "../../queue/messages";
 import { findConnection } from "../connections";
-import { connectionApiKey, markNeedsReconnect } from "./connection-state";
-import { defaultRetryPolicy, type RetryPolicy, withHevyRetry } from "./retry";
+import { connectionApiKey, markNeedsReconnect, noteRetry } from "./connection-state";
+import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
+import { scopeOf, stillCurrent } from "./scope";
+import { fetchWorkoutOrSkip, skippedStatements } from "./skipped";
 import { upsertWorkoutsStatements } from "./store";
 
-type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "now">;
+type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "now">;
 
 /**
  * A webhook is a hint that a workout was created: fetch it and store it under
  * the same version guard as every other write, so duplicates, out-of-order
- * deliveries and races with a delta run all end with the newest version. A
- * workout Hevy no longer has is left to the events feed, which reports deletions.
+ * deliveries and races with a delta run all end with the newest version — and
+ * under the job guard, so a purge or key change during the fetch stores nothing.
+ * A workout Hevy no longer has is left to the events feed, which reports
+ * deletions; one Hevy serves but that cannot be stored is noted as skipped.
  */
 export async function fetchWebhookWorkout(deps: SyncDeps, msg: WebhookWorkoutMessage, retry: RetryPolicy = defaultRetryPolicy): Promise<void> {
   const row = await findConnection(deps.db, msg.userId);
   if (!row || row.status !== "active") return;
+  const scope = scopeOf(row);
+  if (!scope) return;
   let requests = 0;
   const hevy = deps.hevy(await connectionApiKey(deps, row), { onRequest: () => requests++ });
   const startedAt = deps.now();
-  let workout;
+  let fetched: Awaited<ReturnType<typeof fetchWorkoutOrSkip>>;
   try {
-    workout = await withHevyRetry(() => hevy.getWorkout(msg.workoutId), retry);
+    fetched = await fetchWorkoutOrSkip(hevy, msg.workoutId, retry);
   } catch (err) {
     if (err instanceof HevyError && err.kind === "auth") {
-      await markNeedsReconnect(deps.db, msg.userId, null, deps.now());
+      await markNeedsReconnect(deps.db, scope, null, deps.now());
       return;
     }
+    // Only Hevy's pause is noted: last_error belongs to the delta and backfill, not to a hint's fetch.
+    if (err instanceof RetryLater && err.rateLimited) await noteRetry(deps.db, scope, err, deps.now());
     throw err;
   }
+  const { workout, skipped } = fetched;
   const at = deps.now();
+  const guard = stillCurrent(scope);
   await runBatch(deps.d1, [
-    ...(workout ? upsertWorkoutsStatements(msg.userId, [workout], at) : []),
-    deps.db.insert(syncRuns).values({
-      id: crypto.randomUUID(), userId: msg.userId, kind: "webhook", outcome: "ok", startedAt, finishedAt: at,
-      upserts: workout ? 1 : 0, hevyRequests: requests,
-    }),
+    ...(workout ? upsertWorkoutsStatements(msg.userId, [workout], at, guard) : []),
+    ...skippedStatements(scope, skipped ? [skipped] : [], workout ? [workout.id] : [], at),
+    sql`INSERT INTO sync_runs (id, user_id, kind, outcome, started_at, finished_at, upserts, hevy_requests)
+      SELECT ${crypto.randomUUID()}, ${msg.userId}, 'webhook', 'ok', ${startedAt}, ${at}, ${workout ? 1 : 0}, ${requests} WHERE ${guard}`,
   ]);
 }
