@@ -122,7 +122,7 @@ export async function runBackfillChunk(
         await countRequests();
         await deps.queue.send(msg);
       } else {
-        await finish(deps, scope, knownPageCount, countRequests());
+        await finish(deps, scope, row.backfillPageCount ?? 0, countRequests());
       }
       return;
     }
@@ -224,8 +224,8 @@ async function finish(deps: SyncDeps, scope: JobScope, pageCount: number, counte
       .update(hevyConnections)
       .set({
         backfillState: "done",
-        backfillPagesDone: sql`coalesce(${hevyConnections.backfillPageCount}, ${pageCount})`,
-        backfillPageCount: sql`coalesce(${hevyConnections.backfillPageCount}, ${pageCount})`,
+        backfillPagesDone: pageCount,
+        backfillPageCount: pageCount,
         backfillWorkoutsSynced: workoutsStored(scope.userId),
         backfillReconcile: false,
         eventsCursor: sql`${hevyConnections.backfillStartedAt} - ${CURSOR_SAFETY_MARGIN_MS}`,

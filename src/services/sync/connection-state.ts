@@ -6,7 +6,7 @@ import type { ConnectionRow } from "../connections";
 import { aad } from "../webhook-subscription";
 import type { SyncMessage } from "../../queue/messages";
 import { RetryLater } from "./retry";
-import { currentConnection, type JobScope } from "./scope";
+import { currentConnection, type JobScope, stillCurrent } from "./scope";
 
 export const AUTH_FAILED_MESSAGE = "Hevy rejected the API key (401). Paste a new key to resume syncing.";
 /**
@@ -59,7 +59,11 @@ export async function markNeedsReconnect(db: Db, scope: JobScope, runId: string 
   }
   await db.batch([
     connection,
-    db.update(syncRuns).set({ outcome: "needs_reconnect", finishedAt: now, error: reason }).where(eq(syncRuns.id, runId)),
+    // A stale job (its key was replaced meanwhile) was superseded, not stopped by the stored key.
+    db
+      .update(syncRuns)
+      .set({ outcome: sql`CASE WHEN ${stillCurrent({ userId: scope.userId, epoch: scope.epoch })} THEN 'needs_reconnect' ELSE 'superseded' END`, finishedAt: now, error: reason })
+      .where(eq(syncRuns.id, runId)),
   ]);
 }
 
