@@ -220,6 +220,9 @@ export async function runBackfillChunk(
 async function finish(deps: SyncDeps, scope: JobScope, pageCount: number, counted: Batchable) {
   const at = deps.now();
   await runBatch(deps.d1, [
+    // A skipped record without an id can only be met again by a walk: one this walk did not meet is gone from Hevy.
+    sql`DELETE FROM hevy_skipped_workouts WHERE user_id = ${scope.userId} AND workout_key LIKE 'unidentified:%'
+      AND last_seen_at < (SELECT c.walk_started_at FROM hevy_connections c WHERE c.user_id = ${scope.userId}) AND ${stillCurrent(scope)}`,
     deps.db
       .update(hevyConnections)
       .set({

@@ -1,0 +1,353 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { fanOutDeltas, resumeBackfills } from "../src/cron";
+import { createDeps } from "../src/deps";
+import { createUser, type TestUser } from "./helpers";
+import type { HevyWorkout } from "./fakes/hevy";
+import { deliver, drainQueue, fastBackfill, QUEUE } from "./queue-helpers";
+import { stored, truth } from "./stored";
+import {
+  apiWorkouts, CONN, connected, connectionRow, deltaOptions, putWorkout, requestSync, sendWebhook, type SyncContext, syncRuns,
+  useSyncContext, view, workoutRows,
+} from "./sync-helpers";
+
+// SPEC §11: a disconnect without purge keeps the rows; a re-connect reconciles them with Hevy
+// (a delta when the events cursor still covers the gap, else a reconciling walk), another Hevy
+// account's rows go first, two users may share one Hevy account, and a long 429 pause holds
+// every path that would call Hevy with the key.
+
+const DAY = 86_400_000;
+
+interface FullView {
+  status: string;
+  hevy_user: { id: string; name: string };
+  webhook: { status: string; url: string | null };
+  backfill: { state: string; pages_done: number; page_count: number | null; workouts_synced: number };
+  skipped_workouts: number;
+  last_error: string | null;
+}
+const fullView = async (t: SyncContext, user: TestUser) => (await view(t, user)) as unknown as FullView;
+
+async function disconnect(t: SyncContext, user: TestUser, purge = false) {
+  expect((await t.request(`${CONN}${purge ? "?purge=true" : ""}`, { method: "DELETE", token: user.token })).status).toBe(204);
+}
+
+async function connect(t: SyncContext, user: TestUser, apiKey: string) {
+  const res = await t.request(CONN, { method: "PUT", token: user.token, json: { api_key: apiKey } });
+  expect(res.status).toBe(202);
+}
+
+/** Requests to the workout list itself (a walk), not to /events, /count or /{id}. */
+const listRequests = (t: SyncContext) => t.hevy.requests.filter((r) => r.path === "/v1/workouts");
+const liveIds = async (t: SyncContext, user: TestUser) => (await apiWorkouts(t, user)).map((w) => w.id).sort();
+const hevyIds = (t: SyncContext, apiKey: string) => t.hevy.listWorkouts(apiKey).map((w) => w.id).sort();
+
+/** What GET /api/v1/hevy/summary must total for these workouts (SPEC §7: volume over non-warm-up sets with weight and reps). */
+function expectedTotals(workouts: HevyWorkout[]) {
+  let sets = 0;
+  let volume = 0;
+  for (const w of workouts) for (const e of w.exercises) for (const s of e.sets) {
+    sets++;
+    if (s.type !== "warmup" && s.weight_kg !== null && s.reps !== null) volume += s.weight_kg * s.reps;
+  }
+  return { workouts: workouts.length, sets, volume };
+}
+
+async function expectMetricsOf(t: SyncContext, user: TestUser, workouts: HevyWorkout[]) {
+  const res = await t.request("/api/v1/hevy/summary?weeks=104", { token: user.token });
+  expect(res.status).toBe(200);
+  const { totals } = (await res.json()) as { totals: { workouts: number; sets: number; volume_kg: number } };
+  const want = expectedTotals(workouts);
+  expect({ workouts: totals.workouts, sets: totals.sets }).toEqual({ workouts: want.workouts, sets: want.sets });
+  expect(totals.volume_kg).toBeCloseTo(want.volume, 6);
+}
+
+/** A monotonic clock for the queue consumer: every read is a new millisecond. */
+function consumerClock() {
+  let clock = Date.now();
+  return () => (clock = Math.max(clock + 1, Date.now()));
+}
+
+/** While disconnected the user deletes 3 workouts, edits 2 and adds 1 in Hevy. */
+function changeWhileAway(t: SyncContext, apiKey: string) {
+  const list = t.hevy.listWorkouts(apiKey);
+  const deleted = list.slice(0, 3).map((w) => w.id);
+  for (const id of deleted) t.hevy.deleteWorkout(apiKey, id);
+  const edited = list.slice(3, 5).map((w, i) =>
+    putWorkout(t, apiKey, { id: w.id, start_time: w.start_time, end_time: w.end_time, title: `Edited ${i}`, weight: 150 + i }));
+  const added = putWorkout(t, apiKey, { title: "Added while away" });
+  return { deleted, edited, added };
+}
+
+describe("re-connecting after a disconnect without purge", () => {
+  const t = useSyncContext();
+
+  // Today's main: a disconnect deleted the connection row, so a re-connect ran a second full backfill that never removed the 3 workouts deleted meanwhile.
+  it("same account, recent cursor: a delta from the cursor (no walk of the list) applies deletions and edits made while away", async () => {
+    const { user, apiKey } = await connected(t, 12);
+    const cursor = (await connectionRow(user.id))!.events_cursor as number;
+    await disconnect(t, user);
+    expect(await connectionRow(user.id)).toMatchObject({ status: "disconnected", events_cursor: cursor, api_key_envelope: null });
+    const { deleted, edited, added } = changeWhileAway(t, apiKey);
+
+    t.hevy.requests.length = 0;
+    await connect(t, user, t.hevy.issueKey(apiKey)); // a new key for the same Hevy account
+    const drained = await drainQueue(t, deltaOptions({ deps: { now: consumerClock() } }));
+    expect(drained.delivered.map((d) => d.body.type)).toEqual(["delta"]);
+    expect(listRequests(t)).toEqual([]);
+    expect(t.hevy.requests.filter((r) => r.path === "/v1/workouts/events").length).toBeGreaterThan(0);
+    expect(await syncRuns(user.id, "backfill")).toHaveLength(1); // only the first connection's
+
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
+    expect(await liveIds(t, user)).toEqual(hevyIds(t, apiKey));
+    for (const id of deleted) expect((await t.request(`/api/v1/workouts/hevy/${id}`, { token: user.token })).status).toBe(404);
+    const listed = await apiWorkouts(t, user);
+    for (const e of edited) expect(listed.find((w) => w.id === e.id)).toMatchObject({ title: e.title, updated_at: e.updated_at });
+    expect(listed.map((w) => w.id)).toContain(added.id);
+    await expectMetricsOf(t, user, t.hevy.listWorkouts(apiKey));
+    expect(await fullView(t, user)).toMatchObject({ status: "active", backfill: { state: "done" }, last_error: null });
+  });
+
+  // Today's main: the re-connect ran a plain full backfill: workouts deleted while away stayed live, since a walk never removes anything.
+  it("same account, cursor 40 days old: a reconciling walk; live rows equal Hevy's and a workout that shifted pages is never removed", async () => {
+    const { user, apiKey } = await connected(t, 25);
+    await disconnect(t, user);
+    await env.DB.prepare("UPDATE hevy_connections SET events_cursor = ? WHERE user_id = ?").bind(Date.now() - 40 * DAY, user.id).run();
+    const { deleted, edited, added } = changeWhileAway(t, apiKey);
+
+    // During every walk, right after page 1 is answered, the user deletes its last workout in Hevy:
+    // the first workout of page 2 moves onto page 1, already read, so that walk never sees it.
+    const deletedDuringWalk: string[] = [];
+    const shifted: string[] = [];
+    t.around(async (_req, url, next) => {
+      const res = await next();
+      if (url.pathname === "/v1/workouts" && url.searchParams.get("page") === "1" && res.status === 200 && deletedDuringWalk.length < 5) {
+        const list = t.hevy.listWorkouts(apiKey);
+        deletedDuringWalk.push(list[9]!.id);
+        shifted.push(list[10]!.id);
+        t.hevy.deleteWorkout(apiKey, list[9]!.id);
+      }
+      return res;
+    });
+
+    t.hevy.requests.length = 0;
+    await connect(t, user, apiKey);
+    const drained = await drainQueue(t, { backfill: fastBackfill(), deps: { now: consumerClock() } });
+    expect(drained.deadLettered).toEqual([]);
+    expect(listRequests(t).length).toBeGreaterThan(0); // a walk ran
+    expect(deletedDuringWalk.length).toBeGreaterThan(0);
+    expect((await fullView(t, user)).backfill.state).toBe("done");
+    const backfills = await syncRuns(user.id, "backfill");
+    expect(backfills.at(-1)!.outcome).toBe("ok");
+
+    // Never removed: every workout Hevy still has is live, field for field.
+    const live = await stored(user.id);
+    const want = truth(t.hevy.listWorkouts(apiKey));
+    for (const w of want) expect(live.find((l) => l.id === w.id)).toEqual(w);
+    for (const id of hevyIds(t, apiKey)) expect((await workoutRows(user.id, id))[0]!.deleted_at).toBeNull();
+    // The last walk never saw the workout that shifted onto page 1 (still in Hevy): it was asked for by id, found, and kept.
+    expect(hevyIds(t, apiKey)).toContain(shifted.at(-1));
+    expect(live.map((l) => l.id)).toContain(shifted.at(-1));
+    expect(t.hevy.requests.filter((r) => r.path === `/v1/workouts/${shifted.at(-1)}`).map((r) => r.status)).toEqual([200]);
+    // Removed: what was deleted while away. Extra live rows can only be deletions of the last walk, seen before they happened.
+    for (const id of deleted) expect(live.map((l) => l.id)).not.toContain(id);
+    for (const l of live) if (!want.some((w) => w.id === l.id)) expect(deletedDuringWalk).toContain(l.id);
+    const listed = await apiWorkouts(t, user);
+    for (const e of edited) expect(listed.find((w) => w.id === e.id)).toMatchObject({ title: e.title, updated_at: e.updated_at });
+    expect(listed.map((w) => w.id)).toContain(added.id);
+
+    // The next delta (from the cursor the walk set) brings the deletions made during the walk.
+    await requestSync(t, user);
+    await drainQueue(t, deltaOptions());
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
+    expect(await liveIds(t, user)).toEqual(hevyIds(t, apiKey));
+    await expectMetricsOf(t, user, t.hevy.listWorkouts(apiKey));
+  });
+
+  // Today's main: the disconnect deleted the row, so connecting another Hevy account purged nothing: both accounts' workouts were mixed.
+  it("a different Hevy account after a disconnect without purge: only the new account's workouts remain", async () => {
+    const { user, apiKey: first } = await connected(t, 6);
+    await disconnect(t, user);
+    const second = t.hevy.createAccount();
+    t.hevy.generateHistory(second.apiKey, 4, { seed: 77, end: new Date(Date.now() - DAY) });
+
+    await connect(t, user, second.apiKey);
+    const drained = await drainQueue(t, { backfill: fastBackfill() });
+    expect(drained.deadLettered).toEqual([]);
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(second.apiKey)));
+    expect(await liveIds(t, user)).toEqual(hevyIds(t, second.apiKey));
+    for (const id of hevyIds(t, first)) expect(await workoutRows(user.id, id)).toEqual([]);
+    await expectMetricsOf(t, user, t.hevy.listWorkouts(second.apiKey));
+    expect(await fullView(t, user)).toMatchObject({ hevy_user: { id: second.userId }, backfill: { state: "done", workouts_synced: 4 } });
+  });
+
+  // Today's main: had no skipped records at all (the page failed); guards that the other account's skipped notes go with its rows and never show on the new account.
+  it("a different Hevy account: the other account's skipped workouts are not counted or named on the new one", async () => {
+    const user = await createUser(t);
+    const first = t.hevy.createAccount();
+    t.hevy.generateHistory(first.apiKey, 3, { seed: 78, end: new Date(Date.now() - DAY) });
+    const bad = putWorkout(t, first.apiKey, { title: "Soon broken" });
+    t.hevy.putRawWorkout(first.apiKey, { ...bad, start_time: "not a time" });
+    await connect(t, user, first.apiKey);
+    await drainQueue(t, { backfill: fastBackfill() });
+    expect((await fullView(t, user)).skipped_workouts).toBe(1);
+    await disconnect(t, user);
+
+    const second = t.hevy.createAccount();
+    t.hevy.generateHistory(second.apiKey, 2, { seed: 79, end: new Date(Date.now() - DAY) });
+    await connect(t, user, second.apiKey);
+    await drainQueue(t, { backfill: fastBackfill() });
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(second.apiKey)));
+    const v = await fullView(t, user);
+    expect({ skipped: v.skipped_workouts, last_error: v.last_error }).toEqual({ skipped: 0, last_error: null });
+  });
+
+  // Today's main: had no skipped records at all; guards that a purge also deletes them (SPEC §11: no Hevy row of the user left behind).
+  it("a purge leaves no skipped-workout row of the user behind", async () => {
+    const user = await createUser(t);
+    const { apiKey } = t.hevy.createAccount();
+    const bad = putWorkout(t, apiKey, { title: "Soon broken" });
+    t.hevy.putRawWorkout(apiKey, { ...bad, start_time: "not a time" });
+    await connect(t, user, apiKey);
+    await drainQueue(t, { backfill: fastBackfill() });
+    expect((await fullView(t, user)).skipped_workouts).toBe(1);
+    await disconnect(t, user, true);
+    const left = await env.DB.prepare("SELECT count(*) AS n FROM hevy_skipped_workouts WHERE user_id = ?").bind(user.id).first<{ n: number }>();
+    expect(left!.n).toBe(0);
+  });
+
+  // Today's main: with no connection row, a connect never purged nor reconciled: the other account's rows stayed live beside the new ones.
+  it("no connection row but rows left (a legacy disconnect), another account: the other account's rows are removed", async () => {
+    const { user, apiKey: first } = await connected(t, 6);
+    await env.DB.prepare("DELETE FROM hevy_connections WHERE user_id = ?").bind(user.id).run();
+    const second = t.hevy.createAccount();
+    t.hevy.generateHistory(second.apiKey, 4, { seed: 80, end: new Date(Date.now() - DAY) });
+
+    await connect(t, user, second.apiKey);
+    const drained = await drainQueue(t, { backfill: fastBackfill(), deps: { now: consumerClock() } });
+    expect(drained.deadLettered).toEqual([]);
+    expect((await fullView(t, user)).backfill.state).toBe("done");
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(second.apiKey)));
+    expect(await liveIds(t, user)).toEqual(hevyIds(t, second.apiKey));
+    for (const id of hevyIds(t, first)) expect((await workoutRows(user.id, id)).every((r) => r.deleted_at !== null)).toBe(true);
+    await expectMetricsOf(t, user, t.hevy.listWorkouts(second.apiKey));
+  });
+
+  // Today's main: with no connection row, the re-connect ran a plain backfill: the 2 workouts deleted in Hevy meanwhile stayed live.
+  it("no connection row but rows left (a legacy disconnect), same account: its rows are kept, those Hevy deleted meanwhile go", async () => {
+    const { user, apiKey } = await connected(t, 8);
+    await env.DB.prepare("DELETE FROM hevy_connections WHERE user_id = ?").bind(user.id).run();
+    const gone = t.hevy.listWorkouts(apiKey).slice(0, 2).map((w) => w.id);
+    for (const id of gone) t.hevy.deleteWorkout(apiKey, id);
+
+    t.hevy.requests.length = 0;
+    await connect(t, user, apiKey);
+    const drained = await drainQueue(t, { backfill: fastBackfill(), deps: { now: consumerClock() } });
+    expect(drained.deadLettered).toEqual([]);
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
+    expect(await liveIds(t, user)).toEqual(hevyIds(t, apiKey));
+    for (const id of hevyIds(t, apiKey)) expect((await workoutRows(user.id, id))[0]!.deleted_at).toBeNull();
+    // Only the candidates the walk did not see were asked for by id.
+    const byId = t.hevy.requests.filter((r) => /^\/v1\/workouts\/[0-9a-f-]{36}$/.test(r.path)).map((r) => r.path.split("/").pop()).sort();
+    expect(byId).toEqual([...gone].sort());
+  });
+});
+
+describe("two VitalTrends users on one Hevy account", () => {
+  const t = useSyncContext();
+
+  // Today's main: the first user's disconnect deleted the account's one subscription blindly, so the second user's webhook stopped.
+  it("the first user's disconnect leaves the second user's subscription; the second's removes it", async () => {
+    const { user: first, apiKey } = await connected(t, 3);
+    const firstUrl = (await fullView(t, first)).webhook.url;
+    expect(t.hevy.webhookSubscription(apiKey)!.url).toBe(firstUrl);
+
+    const second = await createUser(t);
+    const secondKey = t.hevy.issueKey(apiKey);
+    await connect(t, second, secondKey);
+    await drainQueue(t, { backfill: fastBackfill() });
+    const secondUrl = (await fullView(t, second)).webhook.url;
+    expect(secondUrl).not.toBe(firstUrl);
+    expect(t.hevy.webhookSubscription(apiKey)!.url).toBe(secondUrl); // one per account: replaced
+
+    t.hevy.requests.length = 0;
+    await disconnect(t, first);
+    expect(t.hevy.requests.filter((r) => r.path === "/v1/webhook-subscription").map((r) => r.method)).toEqual(["GET"]);
+    expect(t.hevy.webhookSubscription(apiKey)!.url).toBe(secondUrl);
+    // A delivery to it is still accepted for the second user.
+    t.queue.take();
+    const created = putWorkout(t, apiKey, { title: "After the first left" });
+    const res = await sendWebhook(t, apiKey, created.id);
+    expect(res.status).toBe(200);
+    expect(t.queue.take()).toEqual([{ type: "webhook_workout", userId: second.id, workoutId: created.id, deliveryId: expect.any(String) }]);
+
+    await disconnect(t, second);
+    expect(t.hevy.webhookSubscription(apiKey)).toBeNull();
+  });
+});
+
+describe("a long 429 pause", () => {
+  const t = useSyncContext();
+
+  // Today's main: the pause lived only in the redelivered message: the hourly cron, a manual sync and a re-PUT all called Hevy again at once.
+  it("after Retry-After: 7200 no path calls Hevy with the key: cron fan-out and resume skip it, sync and webhooks wait it out, a re-PUT calls nobody", async () => {
+    const { user, apiKey } = await connected(t, 3);
+    const other = await connected(t, 2); // an unpaused control
+    putWorkout(t, apiKey, { title: "New" });
+    t.hevy.injectFault({ status: 429, retryAfter: "7200", path: "/v1/workouts/events" });
+
+    await requestSync(t, user);
+    const [msg] = t.queue.take();
+    const before = Date.now();
+    const outcome = await deliver(t, QUEUE, msg, 1, deltaOptions());
+    expect(outcome.retryMessages).toHaveLength(1);
+    expect(outcome.delaySeconds).toBeGreaterThanOrEqual(7200);
+    expect(outcome.delaySeconds).toBeLessThan(7300);
+    const pausedUntil = (await connectionRow(user.id))!.hevy_paused_until as number;
+    expect(pausedUntil).toBeGreaterThanOrEqual(before + 7200 * 1000);
+    expect(pausedUntil).toBeLessThan(before + 7300 * 1000);
+
+    // Cron: the hourly fan-out sends nothing for this user (but does for the other).
+    const deps = await createDeps(t.env);
+    t.queue.take();
+    t.hevy.requests.length = 0;
+    await fanOutDeltas(deps);
+    const fanned = t.queue.take();
+    expect(fanned.filter((m) => m.userId === user.id)).toEqual([]);
+    expect(fanned.filter((m) => m.userId === other.user.id)).toEqual([{ type: "delta", userId: other.user.id, reason: "cron" }]);
+
+    // Cron: resuming failed backfills skips it too (both made to look failed; only the other is resumed).
+    await env.DB.prepare("UPDATE hevy_connections SET backfill_state = 'failed' WHERE user_id IN (?, ?)").bind(user.id, other.user.id).run();
+    await resumeBackfills(deps);
+    const resumed = t.queue.take();
+    expect(resumed.filter((m) => m.userId === user.id)).toEqual([]);
+    expect(resumed.filter((m) => m.userId === other.user.id)).toHaveLength(1);
+    expect((await connectionRow(user.id))!.backfill_state).toBe("failed");
+    await env.DB.prepare("UPDATE hevy_connections SET backfill_state = 'done' WHERE user_id = ?").bind(user.id).run();
+
+    // POST …/sync queues the delta, delayed until the pause has passed.
+    const sendsBefore = t.queue.sends.length;
+    await requestSync(t, user);
+    const sent = t.queue.sends.slice(sendsBefore);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body).toEqual({ type: "delta", userId: user.id, reason: "manual" });
+    expect(sent[0]!.delaySeconds).toBeGreaterThanOrEqual(7000);
+
+    // A webhook delivery is accepted, its fetch queued with the same kind of delay.
+    const created = putWorkout(t, apiKey, { title: "Via webhook" });
+    expect((await sendWebhook(t, apiKey, created.id)).status).toBe(200);
+    const hook = t.queue.sends.at(-1)!;
+    expect(hook.body).toMatchObject({ type: "webhook_workout", userId: user.id, workoutId: created.id });
+    expect(hook.delaySeconds).toBeGreaterThanOrEqual(7000);
+
+    // A re-PUT of the same key changes nothing and calls nobody.
+    t.queue.take();
+    const sendsBeforePut = t.queue.sends.length;
+    await connect(t, user, apiKey);
+    expect(t.queue.sends.length).toBe(sendsBeforePut);
+    expect((await connectionRow(user.id))!.hevy_paused_until).toBe(pausedUntil);
+
+    // Nothing above reached Hevy with this key.
+    expect(t.hevy.requests.filter((r) => r.apiKey === apiKey)).toEqual([]);
+  });
+});
