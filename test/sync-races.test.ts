@@ -4,6 +4,7 @@ import { resumeBackfills } from "../src/cron";
 import { createDeps } from "../src/deps";
 import type { ConsumerOptions } from "../src/queue/consumer";
 import type { SyncMessage } from "../src/queue/messages";
+import type { RowPager } from "../src/services/export-rows";
 import { AUTH_FAILED_MESSAGE } from "../src/services/sync/connection-state";
 import { createUser, expectProblem, type TestUser } from "./helpers";
 import { deliver, drainQueue, fastBackfill, QUEUE } from "./queue-helpers";
@@ -417,5 +418,45 @@ describe("the cron's resume racing a backfill's last chunk", () => {
     expect(t.queue.take()).toEqual([]);
     await expectDone(user, apiKey);
     expect((await syncRuns(user.id, "backfill")).map((r) => [r.id, r.outcome])).toEqual([[runId, "ok"]]);
+  });
+});
+
+describe("an export in flight when another Hevy account is connected", () => {
+  const t = useSyncContext();
+
+  // main: the export went on reading rows while account A's were deleted and B's stored, and
+  // finished "done" with a file mixing both accounts.
+  it("fails the export and leaves no file: it never mixes two accounts' workouts", async () => {
+    const { user } = await connected(t, 12);
+    const res = await t.request("/api/v1/exports/hevy-csv", { method: "POST", token: user.token, json: {} });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const message = takeOne(t);
+
+    // The job reads its first page of rows, then waits until the test has switched accounts.
+    let reached!: () => void;
+    let release!: () => void;
+    const atSecondPage = new Promise<void>((r) => (reached = r));
+    const released = new Promise<void>((r) => (release = r));
+    const rows = (d1Rows: RowPager): RowPager => async (after, limit) => {
+      if (after !== null) {
+        reached();
+        await released;
+      }
+      return d1Rows(after, limit);
+    };
+    const job = deliver(t, QUEUE, message, 1, { export: { pageSize: 5, rows } });
+    await atSecondPage;
+    const other = t.hevy.createAccount();
+    t.hevy.generateHistory(other.apiKey, 3, { seed: 7, end: new Date(Date.now() - DAY) });
+    await put(t, user, other.apiKey);
+    release();
+    expect((await job).retryMessages).toEqual([]);
+
+    const view = (await (await t.request(`/api/v1/exports/${id}`, { token: user.token })).json()) as { status: string; error: string };
+    expect(view.status).toBe("failed");
+    expect(view.error).toContain("Another Hevy account");
+    await expectProblem(await t.request(`/api/v1/exports/${id}/download`, { token: user.token }), 409, "export_failed");
+    expect((await env.EXPORTS.list({ prefix: `exports/${user.id}/` })).objects).toEqual([]);
   });
 });
