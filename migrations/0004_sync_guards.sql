@@ -18,7 +18,9 @@ CREATE TABLE `page_sessions` (
 --> statement-breakpoint
 CREATE INDEX `page_sessions_user_idx` ON `page_sessions` (`user_id`);--> statement-breakpoint
 CREATE INDEX `page_sessions_expires_idx` ON `page_sessions` (`expires_at`);--> statement-breakpoint
-PRAGMA foreign_keys=OFF;--> statement-breakpoint
+-- Hand-edited: D1 runs a migration as one transaction, where foreign_keys cannot be switched
+-- off; it documents defer_foreign_keys instead. (No table references hevy_connections.)
+PRAGMA defer_foreign_keys = on;--> statement-breakpoint
 CREATE TABLE `__new_hevy_connections` (
 	`user_id` text PRIMARY KEY NOT NULL,
 	`status` text NOT NULL,
@@ -38,6 +40,7 @@ CREATE TABLE `__new_hevy_connections` (
 	`backfill_workouts_synced` integer DEFAULT 0 NOT NULL,
 	`backfill_started_at` integer,
 	`backfill_reconcile` integer DEFAULT false NOT NULL,
+	`backfill_pass` integer DEFAULT 1 NOT NULL,
 	`walk_started_at` integer,
 	`events_cursor` integer,
 	`last_sync_at` integer,
@@ -48,9 +51,9 @@ CREATE TABLE `__new_hevy_connections` (
 );
 --> statement-breakpoint
 -- Hand-edited: drizzle-kit selected the new columns from the old table. Every existing
--- connection gets a key epoch of its own (jobs in flight at the upgrade carry none and stop).
+-- connection gets a key epoch of its own; jobs read it when they start, so queued ones go on.
 INSERT INTO `__new_hevy_connections`("user_id", "status", "hevy_user_id", "hevy_user_name", "api_key_envelope", "webhook_status", "webhook_secret_digest", "webhook_secret_envelope", "webhook_auth_envelope", "backfill_run_id", "backfill_state", "backfill_pages_done", "backfill_page_count", "backfill_workouts_synced", "backfill_started_at", "events_cursor", "last_sync_at", "last_error", "created_at", "updated_at", "key_epoch") SELECT "user_id", "status", "hevy_user_id", "hevy_user_name", "api_key_envelope", "webhook_status", "webhook_secret_digest", "webhook_secret_envelope", "webhook_auth_envelope", "backfill_run_id", "backfill_state", "backfill_pages_done", "backfill_page_count", "backfill_workouts_synced", "backfill_started_at", "events_cursor", "last_sync_at", "last_error", "created_at", "updated_at", lower(hex(randomblob(16))) FROM `hevy_connections`;--> statement-breakpoint
 DROP TABLE `hevy_connections`;--> statement-breakpoint
 ALTER TABLE `__new_hevy_connections` RENAME TO `hevy_connections`;--> statement-breakpoint
-PRAGMA foreign_keys=ON;--> statement-breakpoint
+PRAGMA defer_foreign_keys = off;--> statement-breakpoint
 CREATE UNIQUE INDEX `hevy_connections_webhook_secret_digest_unique` ON `hevy_connections` (`webhook_secret_digest`);

@@ -69,7 +69,12 @@ export async function resumeBackfills(deps: Pick<Deps, "db" | "d1" | "queue" | "
       or(eq(c.backfillState, "failed"), and(inArray(c.backfillState, ["queued", "running"]), lt(c.updatedAt, now - BACKFILL_STALL_MS))),
     );
   const rows = await deps.db
-    .select({ userId: hevyConnections.userId, pagesDone: hevyConnections.backfillPagesDone, pageCount: hevyConnections.backfillPageCount })
+    .select({
+      userId: hevyConnections.userId,
+      pagesDone: hevyConnections.backfillPagesDone,
+      pageCount: hevyConnections.backfillPageCount,
+      pass: hevyConnections.backfillPass,
+    })
     .from(hevyConnections)
     .where(stalled(hevyConnections))
     .limit(RESUME_MAX);
@@ -95,7 +100,7 @@ export async function resumeBackfills(deps: Pick<Deps, "db" | "d1" | "queue" | "
   const resumed = (update?.results as Array<{ user_id: string }> | undefined ?? []).map((r) => resumes.get(r.user_id)!);
   for (let i = 0; i < resumed.length; i += SEND_BATCH_MAX) {
     await deps.queue.sendBatch(
-      resumed.slice(i, i + SEND_BATCH_MAX).map((r) => ({ body: backfillResumeMessage(r.userId, r.runId, r.pagesDone, r.pageCount) })),
+      resumed.slice(i, i + SEND_BATCH_MAX).map((r) => ({ body: backfillResumeMessage(r.userId, r.runId, r.pagesDone, r.pageCount, r.pass) })),
     );
   }
   return resumed.length;

@@ -11,11 +11,16 @@ export const HEVY_BASE = env.HEVY_API_BASE_URL;
 
 /** A stand-in for SYNC_QUEUE that keeps what was sent, so tests can run the consumer on it deterministically. */
 export class RecordingQueue {
+  /** What the queue would deliver now. */
   readonly messages: SyncMessage[] = [];
-  /** Every send with the delay it asked for (the queue itself delivers at once in tests). */
+  /** Sent with a delay: the queue would deliver them later, so drainQueue leaves them to the test. */
+  readonly delayed: Array<{ body: SyncMessage; delaySeconds: number }> = [];
+  /** Every send with the delay it asked for. */
   readonly sends: Array<{ body: SyncMessage; delaySeconds?: number }> = [];
   async send(body: SyncMessage, options?: QueueSendOptions): Promise<QueueSendResponse> {
-    this.messages.push(structuredClone(body));
+    const delaySeconds = options?.delaySeconds ?? 0;
+    if (delaySeconds > 0) this.delayed.push({ body: structuredClone(body), delaySeconds });
+    else this.messages.push(structuredClone(body));
     this.sends.push({ body: structuredClone(body), delaySeconds: options?.delaySeconds });
     return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: undefined } } } as unknown as QueueSendResponse;
   }

@@ -66,6 +66,11 @@ export const hevyConnections = sqliteTable("hevy_connections", {
    * the rows it did not see are checked one by one with Hevy before they go.
    */
   backfillReconcile: integer("backfill_reconcile", { mode: "boolean" }).notNull().default(false),
+  /**
+   * Which walk of the workout list the run is on (1–3, src/services/sync/backfill.ts): chunks of
+   * an earlier pass (a redelivery) are dropped, so progress only ever grows within a pass.
+   */
+  backfillPass: integer("backfill_pass").notNull().default(1),
   /** When the current pass of the walk began (page 1): rows synced before it and not seen since are sweep candidates. */
   walkStartedAt: integer("walk_started_at"),
   /** `since` for Hevy's events feed; advanced only after a delta run stored every page. */

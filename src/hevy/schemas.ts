@@ -105,7 +105,7 @@ export function skippedRecord(raw: unknown, error: z.ZodError): SkippedRecord {
   const id = raw && typeof raw === "object" ? usableId.safeParse((raw as { id?: unknown }).id) : null;
   const issue = error.issues[0];
   const reason = issue ? `${issue.path.join(".") || "record"}: ${issue.message}`.slice(0, 200) : "invalid record";
-  return id?.success ? { key: id.data, hasId: true, reason } : { key: `unidentified:${digest(raw)}`, hasId: false, reason };
+  return { key: id?.success ? id.data : `unidentified:${digest(raw)}`, reason };
 }
 
 /** Parses each record on its own: the good ones in order, the bad ones named. */

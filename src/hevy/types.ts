@@ -55,10 +55,8 @@ export type WorkoutEvent =
 
 /** A record Hevy sent that cannot be stored (no id, unparseable times): skipped, not fatal to its page. */
 export interface SkippedRecord {
-  /** Hevy's id when the record has a usable one, else `unidentified:` and a digest of the record. */
+  /** Hevy's id when the record has a usable one (it can be fetched again by it), else `unidentified:` and a digest of the record. */
   key: string;
-  /** Whether `key` is Hevy's id, so the record can be fetched again by it. */
-  hasId: boolean;
   reason: string;
 }
 

@@ -7,6 +7,7 @@ import { type BackfillOptions, defaultBackfillOptions, runBackfillChunk } from "
 import { defaultDeltaOptions, type DeltaOptions, runDelta } from "../services/sync/delta";
 import { fetchWebhookWorkout } from "../services/sync/webhook-fetch";
 import { queueBackoffSeconds, RetryLater } from "../services/sync/retry";
+import type { Delivery } from "../services/sync/connection-state";
 import { logPurgeDeadLetter, recordDeadLetter, recordDeadLetterMessage } from "./dead-letter";
 import { type SyncMessage, syncMessage } from "./messages";
 
@@ -57,7 +58,7 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
       continue;
     }
     try {
-      await dispatch(withD1Stats(deps, env.DB, newD1Stats()), parsed.data, options);
+      await dispatch(withD1Stats(deps, env.DB, newD1Stats()), parsed.data, options, { attempts: message.attempts });
       message.ack();
     } catch (err) {
       // Never sooner than Hevy asked (RetryLater), and growing with each delivery either way.
@@ -70,14 +71,14 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
   }
 }
 
-async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptions): Promise<void> {
+async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptions, delivery: Delivery): Promise<void> {
   switch (message.type) {
     case "backfill":
-      return runBackfillChunk(deps, message, options.backfill ?? defaultBackfillOptions);
+      return runBackfillChunk(deps, message, options.backfill ?? defaultBackfillOptions, delivery);
     case "delta":
-      return runDelta(deps, message, options.delta ?? defaultDeltaOptions);
+      return runDelta(deps, message, options.delta ?? defaultDeltaOptions, delivery);
     case "webhook_workout":
-      return fetchWebhookWorkout(deps, message, (options.delta ?? defaultDeltaOptions).retry);
+      return fetchWebhookWorkout(deps, message, (options.delta ?? defaultDeltaOptions).retry, delivery);
     case "export":
       return runExportJob(deps, message, { ...defaultExportJobOptions, ...options.export });
     case "purge_exports":

@@ -3,12 +3,12 @@ import { z } from "zod";
 import type { AppEnv } from "../env";
 import { jsonBody, validate } from "../lib/validation";
 import {
-  connectHevy,
   disconnectHevy,
   getConnectionView,
   requestSync,
   rotateWebhookSecret,
 } from "../services/connections";
+import { connectHevy } from "../services/connect";
 
 const connectBody = z.strictObject({
   // Hevy keys are UUIDs; anything else is refused before Hevy is called.

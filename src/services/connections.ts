@@ -1,8 +1,7 @@
-import { and, eq, inArray, ne } from "drizzle-orm";
-import { type Batchable, runBatch } from "../db/batch";
+import { and, eq, ne } from "drizzle-orm";
+import { runBatch } from "../db/batch";
 import type { Db } from "../db/client";
 import {
-  exports,
   hevyConnections,
   hevyExercises,
   hevyExerciseTemplates,
@@ -12,11 +11,11 @@ import {
   syncRuns,
 } from "../db/schema";
 import type { Deps } from "../deps";
-import { HevyError } from "../hevy/client";
-import type { HevyUser } from "../hevy/types";
 import { KeyringError, timingSafeEqualStrings } from "../lib/crypto";
 import { AppError } from "../lib/errors";
-import { deleteUserExports } from "./exports";
+import { type DeletedExportRow, deleteExportRowsStatement, removeExportFiles } from "./exports";
+
+
 import { isoOrNull, isoUtc } from "../lib/time";
 import type { SyncMessage } from "../queue/messages";
 import { pauseLeftSeconds, sendAfterPause } from "./sync/connection-state";
@@ -49,7 +48,7 @@ export async function findConnection(db: Db, userId: string): Promise<Connection
 }
 
 /** The row whatever its status, disconnected included. */
-async function findConnectionRow(db: Db, userId: string): Promise<ConnectionRow | undefined> {
+export async function findConnectionRow(db: Db, userId: string): Promise<ConnectionRow | undefined> {
   return db.select().from(hevyConnections).where(eq(hevyConnections.userId, userId)).get();
 }
 
@@ -92,147 +91,19 @@ export async function getConnectionView(deps: Deps, userId: string): Promise<Con
   return connectionView(deps, await requireConnection(deps.db, userId));
 }
 
-async function validateKey(deps: Deps, apiKey: string): Promise<HevyUser> {
-  try {
-    return await deps.hevy(apiKey).getUserInfo();
-  } catch (err) {
-    if (!(err instanceof HevyError)) throw err;
-    if (err.kind === "auth") {
-      throw new AppError(422, "hevy_key_invalid", "Hevy rejected the API key",
-        "Hevy did not accept this API key. Copy it again from Hevy (Settings → Developer); the API needs Hevy Pro.");
-    }
-    throw new AppError(502, "hevy_unavailable", "Hevy is unavailable",
-      "Hevy could not be reached to check the key. Nothing was stored; try again in a minute.");
-  }
-}
-
-/** The next backfill message for a run that has `pagesDone` workout pages stored. */
-export function backfillResumeMessage(userId: string, runId: string, pagesDone: number, pageCount: number | null): SyncMessage {
+/** The next backfill message for a run that has `pagesDone` workout pages of its pass `pass` stored. */
+export function backfillResumeMessage(userId: string, runId: string, pagesDone: number, pageCount: number | null, pass = 1): SyncMessage {
+  const onPass = pass > 1 ? { pass } : {};
   return pageCount === null
-    ? { type: "backfill", userId, runId, phase: "templates", page: 1 }
-    : { type: "backfill", userId, runId, phase: "workouts", page: pagesDone + 1 };
-}
-
-/** How far back Hevy's events feed is trusted to still list every deletion: older cursors reconcile by a walk. */
-export const EVENTS_TRUSTED_MS = 30 * 86_400_000;
-
-/**
- * PUT /connections/hevy. Validates the key with Hevy before anything is stored,
- * then stores it encrypted under a new key epoch (jobs of the previous key stop
- * writing, scope.ts), subscribes the webhook and queues work:
- * - a different Hevy account than the stored rows came from: those rows go in
- *   the same batch, and a first backfill starts;
- * - the same account, backfill done: a delta from the surviving cursor — also
- *   after a disconnect without purge, since the events feed lists what changed
- *   and was deleted meanwhile — never a second full backfill; unless the cursor
- *   is older than the feed is trusted for, then a reconciling walk (sweep.ts);
- * - the same account, backfill unfinished: the rest of it;
- * - stored rows of unknown origin (no connection row): a reconciling walk, which
- *   keeps what this account has and removes, checked one by one, what it has not.
- * While Hevy's pause for the stored key is on, a PUT of that same key changes
- * nothing and calls nobody.
- */
-export async function connectHevy(deps: Deps, userId: string, apiKey: string): Promise<ConnectionView> {
-  const existing = await findConnectionRow(deps.db, userId);
-  if (existing?.status === "active" && pauseLeftSeconds(existing, deps.now()) > 0 && (await isStoredKey(deps, existing, apiKey))) {
-    return connectionView(deps, existing);
-  }
-  const hevyUser = await validateKey(deps, apiKey);
-  const sameAccount = existing?.hevyUserId === hevyUser.id;
-  const webhook = await subscribeWebhook(deps, deps.hevy(apiKey), userId);
-  const now = deps.now();
-  const runId = crypto.randomUUID();
-
-  type BackfillColumns = Pick<ConnectionRow, "backfillState" | "backfillPagesDone" | "backfillPageCount" | "backfillWorkoutsSynced" | "backfillStartedAt" | "eventsCursor" | "backfillReconcile">;
-  const fresh = (reconcile: boolean): BackfillColumns => ({
-    backfillState: "queued", backfillPagesDone: 0, backfillPageCount: null, backfillWorkoutsSynced: 0, backfillStartedAt: null, eventsCursor: null,
-    backfillReconcile: reconcile,
-  });
-  let backfill: BackfillColumns;
-  let message: SyncMessage;
-  if (existing && sameAccount && existing.backfillState === "done" && now - (existing.eventsCursor ?? 0) <= EVENTS_TRUSTED_MS) {
-    backfill = existing;
-    message = { type: "delta", userId, reason: "reconnect" };
-  } else if (existing && sameAccount && existing.backfillState === "done") {
-    backfill = { ...fresh(true), backfillWorkoutsSynced: existing.backfillWorkoutsSynced };
-    message = { type: "backfill", userId, runId, phase: "templates", page: 1 };
-  } else if (existing && sameAccount) {
-    // A new run id supersedes chunks of the interrupted run still sitting in the queue.
-    backfill = { ...existing, backfillState: "queued" };
-    message = backfillResumeMessage(userId, runId, existing.backfillPagesDone, existing.backfillPageCount);
-  } else {
-    backfill = fresh(!existing && (await hasHevyRows(deps.db, userId)));
-    message = { type: "backfill", userId, runId, phase: "templates", page: 1 };
-  }
-
-  const values = {
-    status: "active" as const,
-    hevyUserId: hevyUser.id,
-    hevyUserName: hevyUser.name,
-    apiKeyEnvelope: await deps.keyring.encrypt(apiKey, aad.apiKey(userId)),
-    keyEpoch: crypto.randomUUID(),
-    // Hevy's pause belonged to the key being replaced.
-    hevyPausedUntil: null,
-    webhookStatus: webhook.webhookStatus,
-    webhookSecretDigest: webhook.webhookSecretDigest,
-    webhookSecretEnvelope: webhook.webhookSecretEnvelope,
-    webhookAuthEnvelope: webhook.webhookAuthEnvelope,
-    backfillRunId: message.type === "backfill" ? message.runId : (existing?.backfillRunId ?? runId),
-    backfillState: backfill.backfillState,
-    backfillPagesDone: backfill.backfillPagesDone,
-    backfillPageCount: backfill.backfillPageCount,
-    backfillWorkoutsSynced: backfill.backfillWorkoutsSynced,
-    backfillStartedAt: backfill.backfillStartedAt,
-    backfillReconcile: backfill.backfillReconcile,
-    eventsCursor: backfill.eventsCursor,
-    lastError: null,
-    updatedAt: now,
-  };
-  const writes: Batchable[] = [];
-  // Connecting a different Hevy account: the other account's workouts must not mix with this one's,
-  // and an export still being written from them stops (its job sees the lease gone and cleans up).
-  if (existing && !sameAccount) {
-    writes.push(
-      ...purgeStatements(deps.db, userId),
-      deps.db
-        .update(exports)
-        .set({ status: "failed", uploadId: null, error: "Another Hevy account was connected while this export ran. Request a new one.", completedAt: now })
-        .where(and(eq(exports.userId, userId), inArray(exports.status, ["queued", "running"]))),
-    );
-  }
-  writes.push(
-    deps.db
-      .insert(hevyConnections)
-      .values({ userId, createdAt: now, ...values })
-      .onConflictDoUpdate({ target: hevyConnections.userId, set: values }),
-  );
-  // Every backfill run, first or resumed, is a sync_runs row from the moment it is queued.
-  if (message.type === "backfill") writes.push(...startRunStatements(deps.db, userId, message.runId, now));
-  await runBatch(deps.d1, writes);
-  await deps.queue.send(message);
-  return getConnectionView(deps, userId);
-}
-
-/** Whether `apiKey` is the key stored on the row (timing-safe; false when it cannot be read). */
-async function isStoredKey(deps: Pick<Deps, "keyring">, row: ConnectionRow, apiKey: string): Promise<boolean> {
-  if (row.apiKeyEnvelope === null) return false;
-  try {
-    return await timingSafeEqualStrings(apiKey, (await deps.keyring.decrypt(row.apiKeyEnvelope, aad.apiKey(row.userId))).plaintext);
-  } catch (err) {
-    if (err instanceof KeyringError) return false;
-    throw err;
-  }
-}
-
-async function hasHevyRows(db: Db, userId: string): Promise<boolean> {
-  return (await db.select({ id: hevyWorkouts.id }).from(hevyWorkouts).where(eq(hevyWorkouts.userId, userId)).limit(1).get()) !== undefined;
+    ? { type: "backfill", userId, runId, phase: "templates", page: 1, ...onPass }
+    : { type: "backfill", userId, runId, phase: "workouts", page: pagesDone + 1, ...onPass };
 }
 
 /**
  * A new backfill run: its sync_runs row, and any run of the user still marked running is
  * superseded by it (its chunks are dropped by run id), so none stays `running` for ever.
  */
-function startRunStatements(db: Db, userId: string, runId: string, now: number) {
+export function startRunStatements(db: Db, userId: string, runId: string, now: number) {
   return [
     db
       .update(syncRuns)
@@ -283,16 +154,21 @@ export async function disconnectHevy(deps: Deps, userId: string, purge: boolean)
     await deps.db
       .update(hevyConnections)
       .set({
-        status: "disconnected", apiKeyEnvelope: null, keyEpoch: null, hevyPausedUntil: null,
+        // Hevy's pause stays: a re-connect while it lasts does not call Hevy (connectHevy).
+        status: "disconnected", apiKeyEnvelope: null, keyEpoch: null,
         webhookStatus: "unavailable", webhookSecretDigest: null, webhookSecretEnvelope: null, webhookAuthEnvelope: null,
         lastError: null, updatedAt: deps.now(),
       })
       .where(eq(hevyConnections.userId, userId));
     return;
   }
-  await deps.db.batch([deps.db.delete(hevyConnections).where(eq(hevyConnections.userId, userId)), ...purgeStatements(deps.db, userId)]);
-  // CSV exports are copies of the same Hevy data: their rows, files and open uploads go too.
-  await deleteUserExports(deps, deps.exportsBucket, userId);
+  // CSV exports are copies of the same Hevy data: their rows go in the same batch, then files and open uploads.
+  const results = await deps.db.batch([
+    deps.db.delete(hevyConnections).where(eq(hevyConnections.userId, userId)),
+    ...purgeStatements(deps.db, userId),
+    deleteExportRowsStatement(deps.db, userId),
+  ]);
+  await removeExportFiles(deps, deps.exportsBucket, userId, results.at(-1) as DeletedExportRow[]);
 }
 
 /**
@@ -317,7 +193,8 @@ async function unsubscribeOwnWebhook(deps: Deps, row: ConnectionRow): Promise<vo
 /** POST /connections/hevy/webhook-secret: the old URL stops working before Hevy learns the new one. */
 export async function rotateWebhookSecret(deps: Deps, userId: string): Promise<ConnectionView> {
   const row = await requireConnection(deps.db, userId);
-  const webhook = await subscribeWebhook(deps, deps.hevy(await decryptApiKey(deps, row)), userId);
+  const paused = pauseLeftSeconds(row, deps.now()) > 0;
+  const webhook = await subscribeWebhook(deps, paused ? null : deps.hevy(await decryptApiKey(deps, row)), userId);
   const { authFailed, ...columns } = webhook;
   await deps.db
     .update(hevyConnections)
@@ -353,6 +230,6 @@ export async function requestSync(deps: Deps, userId: string): Promise<Connectio
       .where(eq(hevyConnections.userId, userId)),
     ...startRunStatements(deps.db, userId, runId, deps.now()),
   ]);
-  await sendAfterPause(deps, row, backfillResumeMessage(userId, runId, row.backfillPagesDone, row.backfillPageCount));
+  await sendAfterPause(deps, row, backfillResumeMessage(userId, runId, row.backfillPagesDone, row.backfillPageCount, row.backfillPass));
   return getConnectionView(deps, userId);
 }

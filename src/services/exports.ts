@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { exports } from "../db/schema";
+import type { Db } from "../db/client";
 import type { Deps } from "../deps";
 import { AppError, notFound } from "../lib/errors";
 import { isoOrNull, isoUtc } from "../lib/time";
@@ -139,15 +140,28 @@ export async function recordExportDeadLetter(deps: Pick<Deps, "db" | "now">, buc
 }
 
 /**
- * Deletes every export of a user, for DELETE /connections/hevy?purge=true. The
- * rows go at once: a job still running notices the missing row when it next
- * records progress, and removes what it wrote. The R2 work is tried inline; if R2
- * fails, the request still succeeds and a purge_exports job finishes it, retried
- * by the queue until R2 answers, so no file is left behind unnoticed (SPEC §11).
+ * The statement deleting every export row of a user (it returns their open uploads), to run in the
+ * same D1 batch as the purge of the Hevy rows they copy: then `removeExportFiles` with its result.
+ * A job still running notices the missing row when it next records progress, and removes what it
+ * wrote; one claiming an upload meanwhile either is returned here or finds its row gone.
  */
-export async function deleteUserExports(deps: Pick<Deps, "db" | "queue">, bucket: R2Bucket, userId: string): Promise<void> {
-  // One statement: an upload a job claims meanwhile is either returned here or finds its row gone.
-  const deleted = await deps.db.delete(exports).where(eq(exports.userId, userId)).returning({ key: exports.objectKey, uploadId: exports.uploadId }).all();
+export type DeletedExportRow = { key: string; uploadId: string | null };
+
+export function deleteExportRowsStatement(db: Db, userId: string) {
+  return db.delete(exports).where(eq(exports.userId, userId)).returning({ key: exports.objectKey, uploadId: exports.uploadId });
+}
+
+/**
+ * The R2 side of deleting a user's exports, after their rows went: tried inline; if R2 fails, the
+ * request still succeeds and a purge_exports job finishes it, retried by the queue until R2
+ * answers, so no file is left behind unnoticed (SPEC §11).
+ */
+export async function removeExportFiles(
+  deps: Pick<Deps, "db" | "queue">,
+  bucket: R2Bucket,
+  userId: string,
+  deleted: DeletedExportRow[],
+): Promise<void> {
   const uploads = deleted.flatMap(({ key, uploadId }) => (uploadId ? [{ key, uploadId }] : []));
   try {
     await purgeExportFiles(deps, bucket, userId, uploads);
@@ -158,6 +172,11 @@ export async function deleteUserExports(deps: Pick<Deps, "db" | "queue">, bucket
       await deps.queue.send({ type: "purge_exports", userId, uploads: uploads.slice(i, i + PURGE_UPLOADS_MAX) });
     }
   }
+}
+
+/** Deletes every export of a user: rows, then files (removeExportFiles). */
+export async function deleteUserExports(deps: Pick<Deps, "db" | "queue">, bucket: R2Bucket, userId: string): Promise<void> {
+  await removeExportFiles(deps, bucket, userId, await deleteExportRowsStatement(deps.db, userId).all());
 }
 
 /**

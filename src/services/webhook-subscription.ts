@@ -29,15 +29,16 @@ export interface WebhookColumns {
  */
 export async function subscribeWebhook(
   deps: Pick<Deps, "keyring" | "publicBaseUrl">,
-  hevy: HevyClient,
+  /** Null while Hevy has paused the key (429): the new secret is kept as `failed`, and the first delta after the pause subscribes it. */
+  hevy: HevyClient | null,
   userId: string,
 ): Promise<WebhookColumns & { authFailed: boolean }> {
   const secret = randomSecret(32);
   const authToken = `Bearer ${randomSecret(32)}`;
-  let status: WebhookStatus = "subscribed";
+  let status: WebhookStatus = hevy ? "subscribed" : "failed";
   let authFailed = false;
   try {
-    await hevy.subscribeWebhook(webhookUrl(deps.publicBaseUrl, secret), authToken);
+    await hevy?.subscribeWebhook(webhookUrl(deps.publicBaseUrl, secret), authToken);
   } catch (err) {
     if (!(err instanceof HevyError)) throw err;
     authFailed = err.kind === "auth";

@@ -6,7 +6,7 @@ import { HevyError, TEMPLATES_PAGE_SIZE, WORKOUTS_PAGE_SIZE } from "../../hevy/c
 import type { ExerciseTemplate, Page, Workout } from "../../hevy/types";
 import type { BackfillMessage } from "../../queue/messages";
 import { findConnection } from "../connections";
-import { connectionApiKey, markNeedsReconnect, noteRetry } from "./connection-state";
+import { connectionApiKey, deferWhilePaused, type Delivery, FIRST_DELIVERY, markNeedsReconnect, noteRetry } from "./connection-state";
 import { forEachPage } from "./pages";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy, withHevyRetry } from "./retry";
 import { currentConnection, type JobScope, scopeOf, stillCurrent } from "./scope";
@@ -51,11 +51,13 @@ export async function runBackfillChunk(
   deps: SyncDeps,
   msg: BackfillMessage,
   options: BackfillOptions = defaultBackfillOptions,
+  delivery: Delivery = FIRST_DELIVERY,
 ): Promise<void> {
+  const pass = msg.pass ?? 1;
   const row = await findConnection(deps.db, msg.userId);
-  if (!row || row.backfillRunId !== msg.runId || row.status !== "active" || row.backfillState === "done") return;
-  const scope = scopeOf(row, msg.runId);
-  if (!scope) return;
+  if (!row || row.backfillRunId !== msg.runId || row.backfillPass !== pass || row.status !== "active" || row.backfillState === "done") return;
+  const scope = scopeOf(row, { id: msg.runId, pass });
+  if (!scope || (await deferWhilePaused(deps, row, msg, delivery))) return;
 
   let requests = 0;
   const hevy = deps.hevy(await connectionApiKey(deps, row), { onRequest: () => requests++ });
@@ -63,7 +65,6 @@ export async function runBackfillChunk(
   const now = deps.now();
   const current = currentConnection(scope);
   const guard = stillCurrent(scope);
-  const pass = msg.pass ?? 1;
 
   // The page count Hevy gave last. A 404 for a page past it ends the walk; a 404 for a page
   // inside it is a glitch unless the history shrank, which the workout count tells (SPEC §11).
@@ -119,7 +120,8 @@ export async function runBackfillChunk(
     if (msg.phase === "sweep") {
       const more = await sweepChunk({ ...deps, hevy }, scope, row.walkStartedAt ?? 0, options.retry);
       if (more) {
-        await countRequests();
+        // Progress as far as the stall detector is concerned (cron resume, POST …/sync).
+        await db.batch([db.update(hevyConnections).set({ updatedAt: deps.now() }).where(current), countRequests()]);
         await deps.queue.send(msg);
       } else {
         await finish(deps, scope, row.backfillPageCount ?? 0, countRequests());
@@ -128,6 +130,9 @@ export async function runBackfillChunk(
     }
 
     const start = Math.max(msg.page, row.backfillPagesDone + 1);
+    // A pass begins at page 1: what is marked from now on is what this pass saw (sweep.ts).
+    if (start === 1) await db.update(hevyConnections).set({ walkStartedAt: now, updatedAt: now }).where(current);
+    const walkStart = start === 1 ? now : (row.walkStartedAt ?? row.backfillStartedAt ?? now);
     // Pages stored so far in this chunk; progress is the contiguous prefix, so a
     // redelivered chunk never skips a page that failed while later ones landed.
     const stored = new Set<number>();
@@ -159,8 +164,6 @@ export async function runBackfillChunk(
             // Counted exactly at the end of each chunk; between, a cheap running total.
             backfillWorkoutsSynced: sql`${hevyConnections.backfillWorkoutsSynced} + ${result.items.length}`,
             lastError: skippedError(msg.userId),
-            // A pass begins at page 1: what it marks from the chunk's start on is what it saw (sweep.ts).
-            ...(page === 1 ? { walkStartedAt: now } : {}),
             updatedAt: at,
           })
           .where(current),
@@ -186,11 +189,11 @@ export async function runBackfillChunk(
     // shifts later ones onto pages already read, and the shifted ones never show in
     // the events feed (they did not change). Deletions do show there, so one look
     // at the feed since this pass began tells whether to walk the list again.
-    const passStart = pass === 1 ? (row.backfillStartedAt ?? at) : (row.walkStartedAt ?? at);
-    if (pass < MAX_PASSES && (await deletedSince(hevy, passStart - CURSOR_SAFETY_MARGIN_MS, options))) {
+    if (pass < MAX_PASSES && (await deletedSince(hevy, walkStart - CURSOR_SAFETY_MARGIN_MS, options))) {
       await db.batch([
-        db.update(hevyConnections).set({ backfillPagesDone: 0, backfillPageCount: last.pageCount, updatedAt: at }).where(current),
         countRequests(),
+        // Chunks of this pass still in the queue (a redelivery) are dropped from here on.
+        db.update(hevyConnections).set({ backfillPass: pass + 1, backfillPagesDone: 0, backfillPageCount: last.pageCount, updatedAt: at }).where(current),
       ]);
       await deps.queue.send({ ...msg, phase: "workouts", page: 1, pass: pass + 1 });
       return;
@@ -240,7 +243,7 @@ async function finish(deps: SyncDeps, scope: JobScope, pageCount: number, counte
     counted,
     // `ok` only while this run is still the connection's: a superseded one says so.
     sql`UPDATE sync_runs SET outcome = CASE WHEN ${stillCurrent(scope)} THEN 'ok' ELSE 'superseded' END, finished_at = ${at}
-      WHERE id = ${scope.runId} AND outcome = 'running'`,
+      WHERE id = ${scope.run?.id ?? null} AND outcome = 'running'`,
   ]);
 }
 

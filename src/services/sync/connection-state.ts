@@ -29,8 +29,15 @@ export async function connectionApiKey(deps: Pick<Deps, "db" | "keyring">, row: 
         webhookSecretEnvelope: stale(row.webhookSecretEnvelope) ? await reseal(row.webhookSecretEnvelope!, aad.webhookSecret(row.userId)) : row.webhookSecretEnvelope,
         webhookAuthEnvelope: stale(row.webhookAuthEnvelope) ? await reseal(row.webhookAuthEnvelope!, aad.webhookAuth(row.userId)) : row.webhookAuthEnvelope,
       })
-      // Only if nothing replaced them meanwhile (a re-connect or a rotation).
-      .where(and(eq(hevyConnections.userId, row.userId), eq(hevyConnections.apiKeyEnvelope, envelope)));
+      // Only if nothing replaced any of them meanwhile (a re-connect, a webhook-secret rotation, the rotation job).
+      .where(
+        and(
+          eq(hevyConnections.userId, row.userId),
+          eq(hevyConnections.apiKeyEnvelope, envelope),
+          sql`${hevyConnections.webhookSecretEnvelope} IS ${row.webhookSecretEnvelope}`,
+          sql`${hevyConnections.webhookAuthEnvelope} IS ${row.webhookAuthEnvelope}`,
+        ),
+      );
   }
   return apiKey;
 }
@@ -101,13 +108,32 @@ export function pauseLeftSeconds(row: Pick<ConnectionRow, "hevyPausedUntil">, no
   return Math.min(MAX_QUEUE_DELAY_SECONDS, Math.ceil((row.hevyPausedUntil - now) / 1000));
 }
 
+/** Which delivery of its queue message a job is running (Message.attempts): the first is 1. */
+export interface Delivery {
+  attempts: number;
+}
+export const FIRST_DELIVERY: Delivery = { attempts: 1 };
+
 /**
  * Sends a job for this connection, delayed by what is left of Hevy's pause for its
  * key: every producer (manual sync, webhook intake) goes through here and the cron
  * skips paused connections, so nothing calls Hevy with the key before the pause
- * has passed. The job that met the 429 is itself redelivered after the delay.
+ * has passed.
  */
 export async function sendAfterPause(deps: Pick<Deps, "queue" | "now">, row: Pick<ConnectionRow, "hevyPausedUntil">, message: SyncMessage): Promise<void> {
   const delaySeconds = pauseLeftSeconds(row, deps.now());
   await (delaySeconds > 0 ? deps.queue.send(message, { delaySeconds }) : deps.queue.send(message));
+}
+
+/**
+ * A job whose message was queued before Hevy's pause began (first delivery) sends
+ * itself again, delayed by the rest of the pause, instead of calling Hevy: true
+ * when it did. A redelivery goes ahead: it is almost always the very job the queue
+ * held back for the pause (its retry delay was at least the Retry-After); one that
+ * had failed for another reason before the pause began is the rare exception.
+ */
+export async function deferWhilePaused(deps: Pick<Deps, "queue" | "now">, row: ConnectionRow, message: SyncMessage, delivery: Delivery): Promise<boolean> {
+  if (delivery.attempts > 1 || pauseLeftSeconds(row, deps.now()) === 0) return false;
+  await sendAfterPause(deps, row, message);
+  return true;
 }

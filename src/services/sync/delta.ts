@@ -7,7 +7,7 @@ import type { Page, Workout, WorkoutEvent } from "../../hevy/types";
 import type { DeltaMessage } from "../../queue/messages";
 import { findConnection } from "../connections";
 import { subscribeWebhook } from "../webhook-subscription";
-import { connectionApiKey, markNeedsReconnect, noteRetry } from "./connection-state";
+import { connectionApiKey, deferWhilePaused, type Delivery, FIRST_DELIVERY, markNeedsReconnect, noteRetry } from "./connection-state";
 import { forEachPage } from "./pages";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
 import { currentConnection, scopeOf, stillCurrent } from "./scope";
@@ -41,11 +41,11 @@ type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "now" | 
  * simply done again. Runs only after the backfill has finished (its end sets the
  * first cursor).
  */
-export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: DeltaOptions = defaultDeltaOptions): Promise<void> {
+export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: DeltaOptions = defaultDeltaOptions, delivery: Delivery = FIRST_DELIVERY): Promise<void> {
   const row = await findConnection(deps.db, msg.userId);
   if (!row || row.status !== "active" || row.backfillState !== "done") return;
   const scope = scopeOf(row);
-  if (!scope) return;
+  if (!scope || (await deferWhilePaused(deps, row, msg, delivery))) return;
   const guard = stillCurrent(scope);
 
   const startedAt = deps.now();

@@ -13,28 +13,25 @@ import type { ConnectionRow } from "../connections";
 export interface JobScope {
   userId: string;
   epoch: string;
-  runId?: string;
-}
-
-export class ConnectionChanged extends Error {
-  override name = "ConnectionChanged";
+  /** A backfill chunk's run, and the walk of the list it belongs to. */
+  run?: { id: string; pass: number };
 }
 
 /** The scope of a job starting now on `row`; null when the row has no usable key (disconnected). */
-export function scopeOf(row: Pick<ConnectionRow, "userId" | "keyEpoch">, runId?: string): JobScope | null {
+export function scopeOf(row: Pick<ConnectionRow, "userId" | "keyEpoch">, run?: JobScope["run"]): JobScope | null {
   if (!row.keyEpoch) return null;
-  return runId === undefined ? { userId: row.userId, epoch: row.keyEpoch } : { userId: row.userId, epoch: row.keyEpoch, runId };
+  return run === undefined ? { userId: row.userId, epoch: row.keyEpoch } : { userId: row.userId, epoch: row.keyEpoch, run };
 }
 
 /** SQL: true while the connection is still the one the job started under. */
 export function stillCurrent(scope: JobScope): SQL {
-  const run = scope.runId === undefined ? sql`` : sql` AND c.backfill_run_id = ${scope.runId}`;
+  const run = scope.run === undefined ? sql`` : sql` AND c.backfill_run_id = ${scope.run.id} AND c.backfill_pass = ${scope.run.pass}`;
   return sql`EXISTS (SELECT 1 FROM hevy_connections c WHERE c.user_id = ${scope.userId} AND c.key_epoch = ${scope.epoch}${run})`;
 }
 
 /** The same condition as a WHERE for updates of the connection row itself. */
 export function currentConnection(scope: JobScope): SQL {
   const conditions = [eq(hevyConnections.userId, scope.userId), eq(hevyConnections.keyEpoch, scope.epoch)];
-  if (scope.runId !== undefined) conditions.push(eq(hevyConnections.backfillRunId, scope.runId));
+  if (scope.run !== undefined) conditions.push(eq(hevyConnections.backfillRunId, scope.run.id), eq(hevyConnections.backfillPass, scope.run.pass));
   return and(...conditions)!;
 }

@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { runBatch } from "../../db/batch";
 import type { Db } from "../../db/client";
 import { type RetryPolicy, withHevyRetry } from "./retry";
-import { type HevyClient, InvalidWorkoutRecord } from "../../hevy/client";
+import { HevyError, type HevyClient, InvalidWorkoutRecord } from "../../hevy/client";
 import type { SkippedRecord, Workout } from "../../hevy/types";
 import { type JobScope, stillCurrent } from "./scope";
 import { upsertWorkoutsStatements } from "./store";
@@ -89,7 +89,16 @@ export async function retrySkipped(
     .all<{ key: string }>();
   let stored = 0;
   for (const { key } of results) {
-    const { workout, skipped } = await fetchWorkoutOrSkip(hevy, key, retry);
+    let fetched: Awaited<ReturnType<typeof fetchWorkoutOrSkip>>;
+    try {
+      fetched = await fetchWorkoutOrSkip(hevy, key, retry);
+    } catch (err) {
+      // A 401 stops the run as anywhere else; any other failure only ends this round of retries,
+      // so a workout Hevy keeps failing on never holds the delta (and its cursor) back.
+      if (err instanceof HevyError && err.kind === "auth") throw err;
+      break;
+    }
+    const { workout, skipped } = fetched;
     const at = deps.now();
     await runBatch(deps.d1, [
       ...(workout ? upsertWorkoutsStatements(scope.userId, [workout], at, stillCurrent(scope)) : []),

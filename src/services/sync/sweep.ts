@@ -1,8 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
 import { runBatch } from "../../db/batch";
-import type { HevyClient } from "../../hevy/client";
+import { HevyError, type HevyClient } from "../../hevy/client";
 import type { SyncDeps } from "./backfill";
-import type { RetryPolicy } from "./retry";
+import { RetryLater, type RetryPolicy } from "./retry";
 import { type JobScope, stillCurrent } from "./scope";
 import { fetchWorkoutOrSkip, skippedStatements } from "./skipped";
 import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "./store";
@@ -31,8 +31,20 @@ export async function sweepChunk(
     .all<{ id: string }>();
   const guard = stillCurrent(scope);
   for (const { id } of results.slice(0, SWEEP_BATCH)) {
-    const { workout, skipped } = await fetchWorkoutOrSkip(deps.hevy, id, retry);
+    let fetched: Awaited<ReturnType<typeof fetchWorkoutOrSkip>> | null = null;
+    try {
+      fetched = await fetchWorkoutOrSkip(deps.hevy, id, retry);
+    } catch (err) {
+      // A 401 stops the run; a 429 sends the chunk back to wait the pause out. Any other failure
+      // leaves the candidate as it is: in doubt, a workout is kept, never removed.
+      if ((err instanceof HevyError && err.kind === "auth") || (err instanceof RetryLater && err.rateLimited)) throw err;
+    }
     const at = deps.now();
+    if (fetched === null) {
+      await runBatch(deps.d1, [touch(scope.userId, id, at, guard)]);
+      continue;
+    }
+    const { workout, skipped } = fetched;
     await runBatch(deps.d1, [
       ...(workout ? upsertWorkoutsStatements(scope.userId, [workout], at, guard) : []),
       // Hevy's 404 is the only answer that removes; a record Hevy serves badly stays, noted as skipped.

@@ -4,7 +4,7 @@ import type { Deps } from "../../deps";
 import { HevyError } from "../../hevy/client";
 import type { WebhookWorkoutMessage } from "../../queue/messages";
 import { findConnection } from "../connections";
-import { connectionApiKey, markNeedsReconnect, noteRetry } from "./connection-state";
+import { connectionApiKey, deferWhilePaused, type Delivery, FIRST_DELIVERY, markNeedsReconnect, noteRetry } from "./connection-state";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
 import { scopeOf, stillCurrent } from "./scope";
 import { fetchWorkoutOrSkip, skippedStatements } from "./skipped";
@@ -20,11 +20,16 @@ type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "now">;
  * A workout Hevy no longer has is left to the events feed, which reports
  * deletions; one Hevy serves but that cannot be stored is noted as skipped.
  */
-export async function fetchWebhookWorkout(deps: SyncDeps, msg: WebhookWorkoutMessage, retry: RetryPolicy = defaultRetryPolicy): Promise<void> {
+export async function fetchWebhookWorkout(
+  deps: SyncDeps,
+  msg: WebhookWorkoutMessage,
+  retry: RetryPolicy = defaultRetryPolicy,
+  delivery: Delivery = FIRST_DELIVERY,
+): Promise<void> {
   const row = await findConnection(deps.db, msg.userId);
   if (!row || row.status !== "active") return;
   const scope = scopeOf(row);
-  if (!scope) return;
+  if (!scope || (await deferWhilePaused(deps, row, msg, delivery))) return;
   let requests = 0;
   const hevy = deps.hevy(await connectionApiKey(deps, row), { onRequest: () => requests++ });
   const startedAt = deps.now();
