@@ -11,7 +11,7 @@ import { connectionApiKey, deferWhilePaused, type Delivery, FIRST_DELIVERY, mark
 import { forEachPage } from "./pages";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
 import { currentConnection, scopeOf, stillCurrent } from "./scope";
-import { retrySkipped, skippedError, skippedStatements } from "./skipped";
+import { retrySkipped, skippedError, skippedStatements, skippedToRetryStatement } from "./skipped";
 import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "./store";
 
 export interface DeltaOptions {
@@ -57,8 +57,9 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
   let newest = cursor;
   let upserts = 0;
   let deletes = 0;
-  await runBatch(deps.d1, [
+  const [, toRetry] = await runBatch(deps.d1, [
     sql`INSERT INTO sync_runs (id, user_id, kind, outcome, started_at) SELECT ${runId}, ${msg.userId}, 'delta', 'running', ${startedAt} WHERE ${guard}`,
+    skippedToRetryStatement(msg.userId),
   ]);
   const finishRun = (outcome: "ok" | "failed" | "needs_reconnect", error: string | null) =>
     deps.db
@@ -117,7 +118,7 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
       await forEachPage(rest, { concurrency: options.concurrency, load, store, policy: options.retry });
     }
     // Workouts Hevy sent that could not be stored: a few are asked for again on every run.
-    upserts += await retrySkipped(deps, hevy, scope, options.retry);
+    upserts += await retrySkipped(deps, hevy, scope, options.retry, (toRetry?.results ?? []) as Array<{ key: string }>);
   } catch (err) {
     if (err instanceof HevyError && err.kind === "auth") {
       await markNeedsReconnect(deps.db, scope, runId, deps.now());

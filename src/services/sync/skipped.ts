@@ -71,22 +71,24 @@ export async function fetchWorkoutOrSkip(
   }
 }
 
+/** The skipped workouts a run asks Hevy for again (the least recently tried first), to batch with the run's first write. */
+export function skippedToRetryStatement(userId: string): SQL {
+  return sql`SELECT workout_key AS key FROM hevy_skipped_workouts WHERE user_id = ${userId} AND workout_key NOT LIKE 'unidentified:%'
+    ORDER BY last_seen_at, workout_key LIMIT ${SKIPPED_RETRIES_PER_RUN}`;
+}
+
 /**
- * Fetches up to SKIPPED_RETRIES_PER_RUN skipped workouts again by id (the least recently tried
- * first): one Hevy now serves well is stored, one Hevy no longer has is forgotten, one still bad
- * keeps its note. Records without an id cannot be fetched; a later walk of the list meets them.
+ * Fetches skipped workouts again by id (`skippedToRetryStatement`'s rows): one Hevy now serves well
+ * is stored, one Hevy no longer has is forgotten, one still bad keeps its note. Records without an
+ * id cannot be fetched; a later walk of the list meets them.
  */
 export async function retrySkipped(
   deps: { d1: D1Database; now: () => number },
   hevy: Pick<HevyClient, "getWorkout">,
   scope: JobScope,
   retry: RetryPolicy,
+  results: Array<{ key: string }>,
 ): Promise<number> {
-  const { results } = await deps.d1
-    .prepare(`SELECT workout_key AS key FROM hevy_skipped_workouts WHERE user_id = ? AND workout_key NOT LIKE 'unidentified:%'
-      ORDER BY last_seen_at, workout_key LIMIT ?`)
-    .bind(scope.userId, SKIPPED_RETRIES_PER_RUN)
-    .all<{ key: string }>();
   let stored = 0;
   for (const { key } of results) {
     let fetched: Awaited<ReturnType<typeof fetchWorkoutOrSkip>>;
