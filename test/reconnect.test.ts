@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fanOutDeltas, resumeBackfills } from "../src/cron";
 import { createDeps } from "../src/deps";
-import { createUser, type TestUser } from "./helpers";
+import type { SyncMessage } from "../src/queue/messages";
+import { createUser, expectProblem, type TestUser } from "./helpers";
 import type { HevyWorkout } from "./fakes/hevy";
 import { deliver, drainQueue, fastBackfill, QUEUE } from "./queue-helpers";
 import { stored, truth } from "./stored";
@@ -349,5 +350,251 @@ describe("a long 429 pause", () => {
 
     // Nothing above reached Hevy with this key.
     expect(t.hevy.requests.filter((r) => r.apiKey === apiKey)).toEqual([]);
+  });
+});
+
+describe("reconciling walks: an emptied account, an old unfinished backfill, a candidate Hevy keeps failing on", () => {
+  const t = useSyncContext();
+
+  // main: walk_started_at was set only when a page was stored; an emptied account stores none, so the sweep had no start to compare with and removed nothing: all 5 stayed live.
+  it("same account, cursor 40 days old, every workout deleted in Hevy meanwhile: the walk still sweeps, the API lists none", async () => {
+    const { user, apiKey } = await connected(t, 5);
+    await disconnect(t, user);
+    await env.DB.prepare("UPDATE hevy_connections SET events_cursor = ? WHERE user_id = ?").bind(Date.now() - 40 * DAY, user.id).run();
+    const gone = hevyIds(t, apiKey);
+    for (const id of gone) t.hevy.deleteWorkout(apiKey, id);
+    expect(t.hevy.listWorkouts(apiKey)).toEqual([]);
+
+    await connect(t, user, apiKey);
+    const drained = await drainQueue(t, { backfill: fastBackfill(), deps: { now: consumerClock() } });
+    expect(drained.deadLettered).toEqual([]);
+    expect(drained.delivered.some((d) => d.body.type === "backfill" && d.body.phase === "sweep")).toBe(true);
+    expect(await apiWorkouts(t, user)).toEqual([]);
+    expect(await stored(user.id)).toEqual([]);
+    for (const id of gone) expect((await t.request(`/api/v1/workouts/hevy/${id}`, { token: user.token })).status).toBe(404);
+    expect((await fullView(t, user)).backfill).toMatchObject({ state: "done", workouts_synced: 0 });
+    expect((await syncRuns(user.id, "backfill")).at(-1)!.outcome).toBe("ok");
+    await expectMetricsOf(t, user, []);
+  });
+
+  // main: an unfinished backfill was always resumed where it stopped (workouts page 3 here), however old: the 3 workouts deleted meanwhile on pages already read stayed live.
+  it("same account, backfill unfinished and started 40 days ago: a reconciling walk from the templates; deletions go, every Hevy workout is live", async () => {
+    const { user, apiKey } = await connected(t, 25);
+    // As a backfill that stopped on a 401 after 2 of 3 pages, 40 days ago, would have left it.
+    await env.DB.prepare(`UPDATE hevy_connections SET status = 'needs_reconnect', backfill_state = 'failed', backfill_started_at = ?,
+      backfill_pages_done = 2, backfill_page_count = 3, events_cursor = NULL WHERE user_id = ?`).bind(Date.now() - 40 * DAY, user.id).run();
+    const { deleted, edited, added } = changeWhileAway(t, apiKey);
+
+    const newKey = t.hevy.issueKey(apiKey);
+    await connect(t, user, newKey);
+    const queued = t.queue.take();
+    expect(queued).toEqual([{ type: "backfill", userId: user.id, runId: expect.any(String), phase: "templates", page: 1 }]);
+    expect(await connectionRow(user.id)).toMatchObject({ status: "active", backfill_state: "queued", backfill_pages_done: 0, backfill_reconcile: 1, backfill_pass: 1 });
+    t.queue.messages.push(...queued);
+
+    const drained = await drainQueue(t, { backfill: fastBackfill(), deps: { now: consumerClock() } });
+    expect(drained.deadLettered).toEqual([]);
+    expect((await fullView(t, user)).backfill.state).toBe("done");
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(newKey)));
+    expect(await liveIds(t, user)).toEqual(hevyIds(t, newKey));
+    for (const id of hevyIds(t, newKey)) expect((await workoutRows(user.id, id))[0]!.deleted_at).toBeNull();
+    for (const id of deleted) expect((await t.request(`/api/v1/workouts/hevy/${id}`, { token: user.token })).status).toBe(404);
+    const listed = await apiWorkouts(t, user);
+    for (const e of edited) expect(listed.find((w) => w.id === e.id)).toMatchObject({ title: e.title, updated_at: e.updated_at });
+    expect(listed.map((w) => w.id)).toContain(added.id);
+    await expectMetricsOf(t, user, t.hevy.listWorkouts(newKey));
+  });
+
+  // main: a 503 on a sweep candidate's GET failed the chunk, which was retried until dead-lettered: the backfill never ended.
+  it("a sweep candidate whose GET keeps failing with 503 is kept live and the backfill still ends done", async () => {
+    const { user, apiKey } = await connected(t, 8);
+    await disconnect(t, user);
+    await env.DB.prepare("UPDATE hevy_connections SET events_cursor = ? WHERE user_id = ?").bind(Date.now() - 40 * DAY, user.id).run();
+    const [gone, unsure] = t.hevy.listWorkouts(apiKey);
+    t.hevy.deleteWorkout(apiKey, gone!.id);
+    t.hevy.deleteWorkout(apiKey, unsure!.id);
+    t.hevy.injectFault({ status: 503, path: `/v1/workouts/${unsure!.id}`, times: 100 });
+
+    t.hevy.requests.length = 0;
+    await connect(t, user, apiKey);
+    const drained = await drainQueue(t, { backfill: fastBackfill(), deps: { now: consumerClock() } });
+    expect(drained.deadLettered).toEqual([]);
+    expect(drained.delivered.every((d) => d.outcome === "ack")).toBe(true);
+    expect((await fullView(t, user)).backfill.state).toBe("done");
+    expect((await syncRuns(user.id, "backfill")).at(-1)!.outcome).toBe("ok");
+    // The sweep did ask for it, and Hevy never answered anything but 503.
+    const asked = t.hevy.requests.filter((r) => r.path === `/v1/workouts/${unsure!.id}`).map((r) => r.status);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.every((s) => s === 503)).toBe(true);
+    // In doubt, kept; the one Hevy answered 404 for is gone; every workout Hevy has is live.
+    expect((await workoutRows(user.id, unsure!.id))[0]!.deleted_at).toBeNull();
+    expect((await workoutRows(user.id, gone!.id))[0]!.deleted_at).not.toBeNull();
+    expect(await liveIds(t, user)).toEqual([...hevyIds(t, apiKey), unsure!.id].sort());
+  });
+});
+
+describe("Hevy's pause (hevy_connections.hevy_paused_until)", () => {
+  const t = useSyncContext();
+  const HOUR = 3_600_000;
+  const setPause = (userId: string, until: number) =>
+    env.DB.prepare("UPDATE hevy_connections SET hevy_paused_until = ? WHERE user_id = ?").bind(until, userId).run();
+
+  /** Delivers `msg` for the first time while the pause (an hour) is on: acked, re-sent delayed by the rest of the pause, Hevy not called. */
+  async function expectDeferred(msg: SyncMessage, options = deltaOptions()) {
+    const requests = t.hevy.requests.length;
+    const outcome = await deliver(t, QUEUE, msg, 1, options);
+    expect(outcome.retryMessages).toEqual([]);
+    expect(t.hevy.requests.length).toBe(requests);
+    expect(t.queue.messages).toEqual([]);
+    const delayed = t.queue.delayed.splice(0);
+    expect(delayed).toEqual([{ body: msg, delaySeconds: expect.any(Number) }]);
+    expect(delayed[0]!.delaySeconds).toBeGreaterThan(3500);
+    expect(delayed[0]!.delaySeconds).toBeLessThanOrEqual(3600);
+  }
+
+  // main: a delta queued before the pause began (first delivery) called Hevy's events feed during the pause.
+  it("a delta on its first delivery during the pause re-sends itself delayed and calls nobody; its redelivery goes ahead", async () => {
+    const { user, apiKey } = await connected(t, 3);
+    putWorkout(t, apiKey, { title: "New during the pause" });
+    const msg: SyncMessage = { type: "delta", userId: user.id, reason: "cron" };
+    await setPause(user.id, Date.now() + HOUR);
+
+    await expectDeferred(msg);
+    expect(await syncRuns(user.id, "delta")).toEqual([]);
+    expect(await stored(user.id)).not.toEqual(truth(t.hevy.listWorkouts(apiKey)));
+
+    const outcome = await deliver(t, QUEUE, msg, 2, deltaOptions());
+    expect(outcome.retryMessages).toEqual([]);
+    expect(t.hevy.requests.filter((r) => r.path === "/v1/workouts/events" && r.apiKey === apiKey).length).toBeGreaterThan(0);
+    expect(t.queue.delayed).toEqual([]);
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
+    expect((await syncRuns(user.id, "delta")).map((r) => r.outcome)).toEqual(["ok"]);
+  });
+
+  // main: a webhook fetch queued before the pause began called GET /v1/workouts/{id} during it.
+  it("a webhook fetch on its first delivery during the pause re-sends itself delayed and calls nobody; its redelivery goes ahead", async () => {
+    const { user, apiKey } = await connected(t, 3);
+    const created = putWorkout(t, apiKey, { title: "Via webhook" });
+    expect((await sendWebhook(t, apiKey, created.id)).status).toBe(200);
+    const [msg] = t.queue.take();
+    expect(msg).toMatchObject({ type: "webhook_workout", userId: user.id, workoutId: created.id });
+    await setPause(user.id, Date.now() + HOUR);
+
+    await expectDeferred(msg!);
+    expect(await workoutRows(user.id, created.id)).toEqual([]);
+
+    expect((await deliver(t, QUEUE, msg, 2, deltaOptions())).retryMessages).toEqual([]);
+    expect(t.hevy.requests.filter((r) => r.path === `/v1/workouts/${created.id}`).map((r) => r.status)).toEqual([200]);
+    expect((await apiWorkouts(t, user)).find((w) => w.id === created.id)).toMatchObject({ title: "Via webhook", updated_at: created.updated_at });
+  });
+
+  // main: a backfill chunk queued before the pause began read the next workout pages during it.
+  it("a backfill chunk on its first delivery during the pause re-sends itself delayed, calls nobody, changes no progress; its redelivery goes ahead", async () => {
+    const user = await createUser(t);
+    const account = t.hevy.createAccount();
+    t.hevy.generateHistory(account.apiKey, 25, { seed: 31, end: new Date(Date.now() - DAY) });
+    await connect(t, user, account.apiKey);
+    const options = { backfill: fastBackfill({ pagesPerChunk: 1, concurrency: 1 }) };
+    let msg = t.queue.take()[0]!;
+    // The templates' pages, then workouts page 1.
+    for (let i = 0; i < 20 && !(msg.type === "backfill" && msg.phase === "workouts" && msg.page === 2); i++) {
+      expect((await deliver(t, QUEUE, msg, 1, options)).retryMessages).toEqual([]);
+      msg = t.queue.take()[0]!;
+    }
+    expect(msg).toMatchObject({ type: "backfill", phase: "workouts", page: 2 });
+    const before = await connectionRow(user.id);
+    expect(before).toMatchObject({ backfill_pages_done: 1, backfill_state: "running" });
+    await setPause(user.id, Date.now() + HOUR);
+
+    await expectDeferred(msg, options);
+    const after = await connectionRow(user.id);
+    expect({ done: after!.backfill_pages_done, state: after!.backfill_state, run: after!.backfill_run_id })
+      .toEqual({ done: 1, state: "running", run: before!.backfill_run_id });
+
+    expect((await deliver(t, QUEUE, msg, 2, options)).retryMessages).toEqual([]);
+    expect(t.hevy.requests.some((r) => r.path === "/v1/workouts" && r.query.page === "2" && r.status === 200)).toBe(true);
+    expect((await connectionRow(user.id))!.backfill_pages_done).toBe(2);
+    // The pause has passed by the time the queue delivers the rest.
+    await setPause(user.id, Date.now() - 1000);
+    const drained = await drainQueue(t, options);
+    expect(drained.deadLettered).toEqual([]);
+    expect((await fullView(t, user)).backfill).toMatchObject({ state: "done", pages_done: 3, workouts_synced: 25 });
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(account.apiKey)));
+  });
+
+  // main: rotating the secret during the pause called POST /v1/webhook-subscription with the paused key.
+  it("rotating the webhook secret during the pause calls nobody, the old URL answers 404 at once; the first delta after the pause subscribes the new URL", async () => {
+    const { user, apiKey } = await connected(t, 3);
+    const before = await fullView(t, user);
+    expect(before.webhook.status).toBe("subscribed");
+    const oldUrl = before.webhook.url!;
+    await setPause(user.id, Date.now() + HOUR);
+
+    t.hevy.requests.length = 0;
+    const res = await t.request(`${CONN}/webhook-secret`, { method: "POST", token: user.token });
+    expect(res.status).toBe(200);
+    const rotated = (await res.json()) as FullView;
+    expect(rotated.webhook.status).toBe("failed");
+    expect(rotated.webhook.url).toMatch(/\/webhooks\/hevy\/[A-Za-z0-9_-]{32,}$/);
+    expect(rotated.webhook.url).not.toBe(oldUrl);
+    expect(t.hevy.requests).toEqual([]);
+    expect((await fullView(t, user)).webhook).toEqual(rotated.webhook);
+
+    // Hevy still holds the old URL: a delivery to it is refused at once.
+    const early = putWorkout(t, apiKey, { title: "Sent to the old URL" });
+    expect(t.hevy.webhookSubscription(apiKey)!.url).toBe(oldUrl);
+    expect((await sendWebhook(t, apiKey, early.id)).status).toBe(404);
+    expect(t.queue.take()).toEqual([]);
+    expect(t.queue.delayed).toEqual([]);
+
+    // The pause is over: the next delta subscribes, and deliveries to the new URL are accepted.
+    await setPause(user.id, Date.now() - 1000);
+    await requestSync(t, user);
+    const drained = await drainQueue(t, deltaOptions());
+    expect(drained.delivered.map((d) => [d.body.type, d.outcome])).toEqual([["delta", "ack"]]);
+    const after = await fullView(t, user);
+    expect(after.webhook.status).toBe("subscribed");
+    expect(t.hevy.webhookSubscription(apiKey)!.url, "Hevy calls the URL the view shows").toBe(after.webhook.url);
+    // The URL the rotation answered with is the one subscribed (webhook-subscription.ts: "the first delta after the pause subscribes it").
+    expect(after.webhook.url, "the URL the rotation showed").toBe(rotated.webhook.url);
+    const created = putWorkout(t, apiKey, { title: "Sent to the new URL" });
+    expect((await sendWebhook(t, apiKey, created.id)).status).toBe(200);
+    expect(t.queue.take()).toEqual([{ type: "webhook_workout", userId: user.id, workoutId: created.id, deliveryId: expect.any(String) }]);
+  });
+
+  // main: DELETE dropped the pause with the key, so a re-PUT during it called GET /v1/user/info (and more) with a key Hevy had paused.
+  it("DELETE keeps the pause; a re-PUT of any key during it answers 503 hevy_paused with Retry-After and calls nobody; after it, the connect works", async () => {
+    const { user, apiKey } = await connected(t, 3);
+    const added = putWorkout(t, apiKey, { title: "Added during the pause" });
+    const until = Date.now() + HOUR;
+    await setPause(user.id, until);
+
+    t.hevy.requests.length = 0;
+    await disconnect(t, user);
+    expect(await connectionRow(user.id)).toMatchObject({ status: "disconnected", hevy_paused_until: until });
+
+    const other = t.hevy.createAccount();
+    const sends = t.queue.sends.length;
+    for (const key of [apiKey, t.hevy.issueKey(apiKey), other.apiKey]) {
+      const res = await t.request(CONN, { method: "PUT", token: user.token, json: { api_key: key } });
+      const retryAfter = Number(res.headers.get("retry-after"));
+      await expectProblem(res, 503, "hevy_paused");
+      expect(retryAfter).toBeGreaterThan(3500);
+      expect(retryAfter).toBeLessThanOrEqual(3600);
+    }
+    expect(t.hevy.requests).toEqual([]);
+    expect(t.queue.sends.length).toBe(sends);
+    expect(await connectionRow(user.id)).toMatchObject({ status: "disconnected", hevy_paused_until: until, api_key_envelope: null });
+    await expectProblem(await t.request(CONN, { token: user.token }), 404, "not_connected");
+
+    // The pause is over: the same key connects normally and the delta catches up.
+    await setPause(user.id, Date.now() - 1000);
+    await connect(t, user, apiKey);
+    expect((await connectionRow(user.id))!.hevy_paused_until).toBeNull();
+    const drained = await drainQueue(t, deltaOptions());
+    expect(drained.deadLettered).toEqual([]);
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
+    expect((await apiWorkouts(t, user)).map((w) => w.id)).toContain(added.id);
+    expect(await fullView(t, user)).toMatchObject({ status: "active", webhook: { status: "subscribed" }, backfill: { state: "done" } });
   });
 });

@@ -332,3 +332,41 @@ describe("odd data from Hevy", () => {
     expect((await connectionRow(user.id))!.events_cursor).toBe(cursor);
   });
 });
+
+describe("a skipped workout Hevy keeps failing on", () => {
+  const t = useSyncContext();
+
+  // main: retrySkipped let the 503 of the skipped workout's re-fetch fail the whole delta: retried until dead-lettered, the cursor never moved past the new events.
+  it("its re-fetch failing with 503 does not fail the delta: the run is ok, new events are stored, the cursor advances, it stays counted", async () => {
+    const { apiKey } = t.hevy.createAccount();
+    t.hevy.generateHistory(apiKey, 4, { seed: 12, end: new Date(Date.now() - 86_400_000) });
+    const badId = t.hevy.putRawWorkout(apiKey, rawWorkout({ start_time: "not a time" }));
+    const { user } = await connectAndBackfill(t, apiKey);
+    expect((await fullView(t, user)).skipped_workouts).toBe(1);
+    const cursorBefore = (await connectionRow(user.id))!.events_cursor as number;
+
+    t.hevy.injectFault({ status: 503, path: `/v1/workouts/${badId}`, times: 100 });
+    const added = putWorkout(t, apiKey, { title: "Added after the backfill", start_time: startAt(0) });
+    t.hevy.requests.length = 0;
+    await requestSync(t, user);
+    const drained = await drainQueue(t, deltaOptions());
+
+    expect(drained.delivered.map((d) => [d.body.type, d.outcome])).toEqual([["delta", "ack"]]);
+    expect(drained.deadLettered).toEqual([]);
+    // The re-fetch was tried, and Hevy answered nothing but 503.
+    const refetch = t.hevy.requests.filter((r) => r.path === `/v1/workouts/${badId}`).map((r) => r.status);
+    expect(refetch.length).toBeGreaterThan(0);
+    expect(refetch.every((s) => s === 503)).toBe(true);
+    expect((await syncRuns(user.id, "delta")).map((r) => r.outcome)).toEqual(["ok"]);
+    const row = (await connectionRow(user.id))!;
+    expect(row.events_cursor).toBe(Date.parse(added.updated_at));
+    expect(row.events_cursor).toBeGreaterThan(cursorBefore);
+    expect((await apiWorkouts(t, user)).find((w) => w.id === added.id)).toMatchObject({ title: added.title, updated_at: added.updated_at });
+    const good = t.hevy.listWorkouts(apiKey).filter((w) => w.id !== badId);
+    expect(await stored(user.id)).toEqual(truth(good));
+    const v = await fullView(t, user);
+    expect(v.skipped_workouts).toBe(1);
+    expect(v.last_error).toContain(badId);
+    expect(v.status).toBe("active");
+  });
+});

@@ -10,7 +10,7 @@ import { createUser, expectProblem, type TestUser } from "./helpers";
 import { deliver, drainQueue, fastBackfill, QUEUE } from "./queue-helpers";
 import { stored, truth } from "./stored";
 import {
-  apiWorkouts, CONN, connected, connectionRow, deltaOptions, putWorkout, requestSync, sendWebhook, syncRuns, useSyncContext, view, workoutRows,
+  afterAnswer, apiWorkouts, CONN, connected, connectionRow, deltaOptions, putWorkout, requestSync, sendWebhook, syncRuns, useSyncContext, view, workoutRows,
   type SyncContext,
 } from "./sync-helpers";
 
@@ -421,16 +421,22 @@ describe("the cron's resume racing a backfill's last chunk", () => {
   });
 });
 
-describe("an export in flight when another Hevy account is connected", () => {
+describe("exports when another Hevy account is connected", () => {
   const t = useSyncContext();
 
-  // main: the export went on reading rows while account A's were deleted and B's stored, and
-  // finished "done" with a file mixing both accounts.
-  it("fails the export and leaves no file: it never mixes two accounts' workouts", async () => {
+  // main: the export in flight went on reading rows while account A's were deleted and B's stored,
+  // and finished "done" with a file mixing both accounts; A's finished exports stayed downloadable.
+  it("deletes the other account's exports, the one being written included, and leaves no file", async () => {
     const { user } = await connected(t, 12);
-    const res = await t.request("/api/v1/exports/hevy-csv", { method: "POST", token: user.token, json: {} });
-    expect(res.status).toBe(202);
-    const { id } = (await res.json()) as { id: string };
+    const requestExport = async () => {
+      const res = await t.request("/api/v1/exports/hevy-csv", { method: "POST", token: user.token, json: {} });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const finished = await requestExport();
+    await drainQueue(t);
+    expect((await t.request(`/api/v1/exports/${finished}/download`, { token: user.token })).status).toBe(200);
+    const inFlight = await requestExport();
     const message = takeOne(t);
 
     // The job reads its first page of rows, then waits until the test has switched accounts.
@@ -453,10 +459,58 @@ describe("an export in flight when another Hevy account is connected", () => {
     release();
     expect((await job).retryMessages).toEqual([]);
 
-    const view = (await (await t.request(`/api/v1/exports/${id}`, { token: user.token })).json()) as { status: string; error: string };
-    expect(view.status).toBe("failed");
-    expect(view.error).toContain("Another Hevy account");
-    await expectProblem(await t.request(`/api/v1/exports/${id}/download`, { token: user.token }), 409, "export_failed");
+    for (const id of [finished, inFlight]) {
+      await expectProblem(await t.request(`/api/v1/exports/${id}`, { token: user.token }), 404, "not_found");
+      await expectProblem(await t.request(`/api/v1/exports/${id}/download`, { token: user.token }), 404, "not_found");
+    }
     expect((await env.EXPORTS.list({ prefix: `exports/${user.id}/` })).objects).toEqual([]);
+  });
+});
+
+describe("a chunk of an earlier walk of the list, redelivered after the next walk began", () => {
+  const t = useSyncContext();
+
+  // main: the pass-1 chunk was still of the current run, so it read pages 3-4 again under pass 2's progress, wrote it, and ran its own end-of-walk check.
+  it("is dropped without calling Hevy or touching progress; the backfill ends done with what Hevy has", async () => {
+    const user = await createUser(t);
+    const account = t.hevy.createAccount();
+    t.hevy.generateHistory(account.apiKey, 35, { seed: 21, end: new Date(Date.now() - DAY) }); // 4 pages
+    // Right after page 1 of the first walk is answered, the user deletes a workout on page 3 (not yet read):
+    // the end-of-walk look at the events feed finds the deletion and a second walk begins.
+    const doomed = t.hevy.listWorkouts(account.apiKey)[24]!;
+    afterAnswer(t, (url) => url.pathname === WORKOUTS && url.searchParams.get("page") === "1", () => t.hevy.deleteWorkout(account.apiKey, doomed.id));
+    await put(t, user, account.apiKey);
+    const options = { backfill: fastBackfill({ pagesPerChunk: 2, concurrency: 1 }) };
+
+    const pass1Chunk2 = await runUntil(t, options, workoutsPage(3)); // templates, then pages 1-2 of the first walk
+    expect(pass1Chunk2.pass ?? 1).toBe(1);
+    const copy = structuredClone(pass1Chunk2);
+    expect((await deliver(t, QUEUE, pass1Chunk2, 1, options)).retryMessages).toEqual([]); // pages 3-4, then the feed says: walk again
+    const pass2Start = takeOne(t);
+    expect(pass2Start).toMatchObject({ type: "backfill", runId: copy.runId, phase: "workouts", page: 1, pass: 2 });
+    expect(await connectionRow(user.id)).toMatchObject({ backfill_pass: 2, backfill_pages_done: 0 });
+    expect((await deliver(t, QUEUE, pass2Start, 1, options)).retryMessages).toEqual([]); // pages 1-2 of the second walk
+    const pass2Chunk2 = takeOne(t);
+    expect(pass2Chunk2).toMatchObject({ phase: "workouts", page: 3, pass: 2 });
+    const before = await connectionRow(user.id);
+    expect(before).toMatchObject({ backfill_pass: 2, backfill_pages_done: 2, backfill_state: "running" });
+
+    // The first walk's chunk comes back (a redelivery).
+    const requests = t.hevy.requests.length;
+    expect((await deliver(t, QUEUE, copy, 2, options)).retryMessages).toEqual([]);
+    expect(t.hevy.requests.length).toBe(requests);
+    expect(t.queue.take()).toEqual([]);
+    const after = await connectionRow(user.id);
+    expect({ pass: after!.backfill_pass, done: after!.backfill_pages_done, count: after!.backfill_page_count, state: after!.backfill_state, synced: after!.backfill_workouts_synced })
+      .toEqual({ pass: 2, done: 2, count: before!.backfill_page_count, state: "running", synced: before!.backfill_workouts_synced });
+
+    t.queue.messages.push(pass2Chunk2);
+    const drained = await drainQueue(t, options);
+    expect(drained.deadLettered).toEqual([]);
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(account.apiKey)));
+    expect(await workoutRows(user.id, doomed.id)).toEqual([]);
+    const v = await view(t, user);
+    expect(v.backfill).toMatchObject({ state: "done", pages_done: 4, page_count: 4, workouts_synced: 34 });
+    expect((await syncRuns(user.id, "backfill")).map((r) => r.outcome)).toEqual(["ok"]);
   });
 });

@@ -84,7 +84,7 @@ it(`D1 cost per operation, ${WORKOUTS} workouts`, async () => {
     userId: user.id, status: "active", hevyUserId: account.userId, hevyUserName: account.name,
     apiKeyEnvelope: await keyring.encrypt(account.apiKey, `hevy_api_key:${user.id}`), webhookStatus: "unavailable",
     backfillRunId: crypto.randomUUID(), backfillState: "done", backfillPagesDone: WORKOUTS / 10, backfillPageCount: WORKOUTS / 10,
-    backfillWorkoutsSynced: WORKOUTS, eventsCursor: now - 60_000, createdAt: now, updatedAt: now,
+    backfillWorkoutsSynced: WORKOUTS, eventsCursor: now - 60_000, keyEpoch: crypto.randomUUID(), createdAt: now, updatedAt: now,
   });
 
   // Reads (and the Apple Health upsert) through the Worker's fetch handler, D1 timed.

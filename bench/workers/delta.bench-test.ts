@@ -45,7 +45,7 @@ it(`delta over ${CONNECTIONS} connections`, async () => {
         userId: user.id, status: "active", hevyUserId: account.userId, hevyUserName: account.name,
         apiKeyEnvelope: await keyring.encrypt(account.apiKey, `hevy_api_key:${user.id}`), webhookStatus: "unavailable",
         backfillRunId: crypto.randomUUID(), backfillState: "done", backfillPagesDone: 1, backfillPageCount: 1,
-        backfillWorkoutsSynced: 3, eventsCursor: cursor, createdAt: now, updatedAt: now,
+        backfillWorkoutsSynced: 3, eventsCursor: cursor, keyEpoch: crypto.randomUUID(), createdAt: now, updatedAt: now,
       }),
     ]);
     users.push({ id: user.id, apiKey: account.apiKey });

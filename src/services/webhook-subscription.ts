@@ -32,9 +32,11 @@ export async function subscribeWebhook(
   /** Null while Hevy has paused the key (429): the new secret is kept as `failed`, and the first delta after the pause subscribes it. */
   hevy: HevyClient | null,
   userId: string,
+  /** A `failed` subscription's secret and token, subscribed again as they are: the URL its owner was shown stays the one Hevy calls. */
+  again?: { secret: string; authToken: string },
 ): Promise<WebhookColumns & { authFailed: boolean }> {
-  const secret = randomSecret(32);
-  const authToken = `Bearer ${randomSecret(32)}`;
+  const secret = again?.secret ?? randomSecret(32);
+  const authToken = again?.authToken ?? `Bearer ${randomSecret(32)}`;
   let status: WebhookStatus = hevy ? "subscribed" : "failed";
   let authFailed = false;
   try {

@@ -5,8 +5,9 @@ import type { Deps } from "../../deps";
 import { HevyError, WORKOUTS_PAGE_SIZE } from "../../hevy/client";
 import type { Page, Workout, WorkoutEvent } from "../../hevy/types";
 import type { DeltaMessage } from "../../queue/messages";
-import { findConnection } from "../connections";
-import { subscribeWebhook } from "../webhook-subscription";
+import { type ConnectionRow, findConnection } from "../connections";
+import { KeyringError } from "../../lib/crypto";
+import { aad, subscribeWebhook } from "../webhook-subscription";
 import { connectionApiKey, deferWhilePaused, type Delivery, FIRST_DELIVERY, markNeedsReconnect, noteRetry } from "./connection-state";
 import { forEachPage } from "./pages";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
@@ -129,7 +130,7 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
     throw err;
   }
 
-  const webhook = row.webhookStatus === "failed" ? await resubscribe(deps, hevy, msg.userId) : null;
+  const webhook = row.webhookStatus === "failed" ? await resubscribe(deps, hevy, row) : null;
   const at = deps.now();
   await deps.db.batch([
     deps.db
@@ -152,7 +153,21 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
 }
 
 /** A webhook subscription that failed with a 5xx/timeout is tried again on the next delta. */
-async function resubscribe(deps: SyncDeps, hevy: ReturnType<SyncDeps["hevy"]>, userId: string) {
-  const { authFailed: _authFailed, ...columns } = await subscribeWebhook(deps, hevy, userId);
+async function resubscribe(deps: SyncDeps, hevy: ReturnType<SyncDeps["hevy"]>, row: ConnectionRow) {
+  const { authFailed: _authFailed, ...columns } = await subscribeWebhook(deps, hevy, row.userId, await storedWebhookSecret(deps, row));
   return columns;
+}
+
+/** The stored secret and auth token, or undefined when there are none or they no longer decrypt (a fresh pair is made then). */
+async function storedWebhookSecret(deps: Pick<SyncDeps, "keyring">, row: ConnectionRow) {
+  if (!row.webhookSecretEnvelope || !row.webhookAuthEnvelope) return undefined;
+  try {
+    return {
+      secret: (await deps.keyring.decrypt(row.webhookSecretEnvelope, aad.webhookSecret(row.userId))).plaintext,
+      authToken: (await deps.keyring.decrypt(row.webhookAuthEnvelope, aad.webhookAuth(row.userId))).plaintext,
+    };
+  } catch (err) {
+    if (err instanceof KeyringError) return undefined;
+    throw err;
+  }
 }
