@@ -7,6 +7,7 @@ import { deleteUserExports } from "../src/services/exports";
 import { createDeps } from "../src/deps";
 import { createUser, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { deliver, drainQueue, QUEUE } from "./queue-helpers";
+import { uploadOpen } from "./r2-helpers";
 
 // The export job through the real queue consumer and local R2: failures, retries,
 // redeliveries, multipart parts, and what each leaves behind.
@@ -52,15 +53,6 @@ const objectsOf = async (userId: string) => (await env.EXPORTS.list({ prefix: `e
 const view = async (t: TestContext, user: TestUser, id: string) =>
   (await (await t.request(`${EXPORTS}/${id}`, { token: user.token })).json()) as Record<string, unknown>;
 
-/** True when R2 still accepts parts for the upload, i.e. it was neither aborted nor completed. */
-async function uploadOpen(key: string, uploadId: string): Promise<boolean> {
-  try {
-    await env.EXPORTS.resumeMultipartUpload(key, uploadId).uploadPart(1, "probe");
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The real bucket, seen through: records the uploads created; `failAbort` makes the next N aborts throw. */
 function watchedBucket() {

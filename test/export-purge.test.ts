@@ -4,6 +4,7 @@ import type { Env } from "../src/env";
 import { deadLetterRows } from "./fault-helpers";
 import { callWorker, createUser, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { deliver, drainQueue, fastBackfill, MAX_DELIVERIES, QUEUE } from "./queue-helpers";
+import { uploadOpen } from "./r2-helpers";
 
 // DELETE /connections/hevy?purge=true while R2 fails (SPEC §11): the request still
 // succeeds, the export rows go at once, and a queued purge_exports job removes the
@@ -31,15 +32,6 @@ const objectsOf = async (userId: string) => (await env.EXPORTS.list({ prefix: `e
 const exportRowCount = async (userId: string) =>
   (await env.DB.prepare("SELECT count(*) AS n FROM exports WHERE user_id = ?").bind(userId).first<{ n: number }>())!.n;
 
-/** True when R2 still accepts parts for the upload, i.e. it was neither aborted nor completed. */
-async function uploadOpen(key: string, uploadId: string): Promise<boolean> {
-  try {
-    await env.EXPORTS.resumeMultipartUpload(key, uploadId).uploadPart(1, "probe");
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function requestExport(t: TestContext, user: TestUser): Promise<string> {
   const res = await t.request(`${EXPORTS}/hevy-csv`, { method: "POST", token: user.token, json: {} });
