@@ -76,7 +76,7 @@ async function readForm(c: Context) {
   }
 }
 
-async function renderConnection(c: Context<PageEnv>, status: 200 | 400 | 422 | 502, extra: { error?: string; notice?: string } = {}) {
+async function renderConnection(c: Context<PageEnv>, status: 200 | 400 | 422 | 502 | 503, extra: { error?: string; notice?: string } = {}) {
   const user = c.var.user as AuthUser;
   const [row, latest] = await Promise.all([findConnection(c.var.deps.db, user.id), latestExport(c.var.deps, user.id)]);
   const view = row ? await connectionView(c.var.deps, row) : null;
@@ -165,8 +165,9 @@ export const pageRoutes = new Hono<PageEnv>()
           return renderConnection(c, 400, { error: "Unknown action." });
       }
     } catch (err) {
-      if (err instanceof AppError && (err.status === 422 || err.status === 502 || err.status === 409 || err.status === 404)) {
-        const status = err.status === 422 || err.status === 502 ? err.status : 400;
+      // Hevy's pause (503 hevy_paused) is shown in the page like the other answers a user can act on.
+      if (err instanceof AppError && [422, 502, 503, 409, 404].includes(err.status)) {
+        const status = err.status === 422 || err.status === 502 || err.status === 503 ? err.status : 400;
         return renderConnection(c, status, { error: err.detail ?? err.title });
       }
       throw err;
