@@ -52,7 +52,8 @@ export const EVENTS_TRUSTED_MS = 30 * 86_400_000;
  *   after a disconnect without purge, since the events feed lists what changed
  *   and was deleted meanwhile — never a second full backfill; unless the cursor
  *   is older than the feed is trusted for, then a reconciling walk (sweep.ts);
- * - the same account, backfill unfinished: the rest of it;
+ * - the same account, backfill unfinished: the rest of it (a reconciling walk
+ *   when it started longer ago than the feed is trusted for);
  * - stored rows of unknown origin (no connection row): a reconciling walk, which
  *   keeps what this account has and removes, checked one by one, what it has not.
  * While Hevy's pause for the stored key is on, a PUT of that same key changes
@@ -89,8 +90,9 @@ export async function connectHevy(deps: Deps, userId: string, apiKey: string): P
     backfill = existing;
     message = { type: "delta", userId, reason: "reconnect" };
   } else if (existing && sameAccount && (existing.backfillState === "done" || (existing.backfillStartedAt !== null && !trusted(existing.backfillStartedAt)))) {
-    // The feed cannot be trusted to cover the gap (a done backfill's cursor, or an unfinished one's
-    // start, ended in the final delta's cursor): walk the list again and check what it does not meet.
+    // The feed cannot be trusted to cover the gap: a done backfill's cursor, or the start of an
+    // unfinished one (its first delta would read from there), is too old. Walk the list again and
+    // check what the walk does not meet.
     backfill = { ...fresh(true), backfillWorkoutsSynced: existing.backfillWorkoutsSynced };
     message = { type: "backfill", userId, runId, phase: "templates", page: 1 };
   } else if (existing && sameAccount) {
