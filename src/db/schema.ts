@@ -188,6 +188,43 @@ export const syncRuns = sqliteTable(
 );
 
 /**
+ * Current all-time PRs per exercise template and kind (SPEC §7, §10), kept in the same D1 batch as
+ * every workout write and delete (src/services/metrics/pr-bests.ts), so reading them costs one
+ * row per PR whatever the history. `kind`: 0 heaviest_weight, 1 best_e1rm, 2 most_reps,
+ * 3 best_set_volume. The set that holds it: its workout's start, exercise and set index (the
+ * tie-break order), and the workout.
+ */
+export const hevyPrs = sqliteTable(
+  "hevy_prs",
+  {
+    userId: text("user_id").notNull(),
+    templateId: text("template_id").notNull(),
+    kind: integer("kind").notNull(),
+    value: real("value").notNull(),
+    weightKg: real("weight_kg"),
+    reps: real("reps"),
+    startTime: integer("start_time").notNull(),
+    exerciseIndex: integer("exercise_index").notNull(),
+    setIndex: integer("set_index").notNull(),
+    workoutId: text("workout_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.templateId, t.kind] }), index("hevy_prs_user_workout_idx").on(t.userId, t.workoutId)],
+);
+
+/**
+ * Scratch rows inside one write batch: the templates whose PRs a batch must recompute (a workout
+ * that held one was edited or deleted). Filled and emptied by the same batch; always empty between.
+ */
+export const hevyPrDirty = sqliteTable(
+  "hevy_pr_dirty",
+  {
+    userId: text("user_id").notNull(),
+    templateId: text("template_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.templateId] })],
+);
+
+/**
  * Hevy records that could not be stored (no id, unparseable times): the rest of their page is
  * stored, the connection view counts them, and later syncs fetch them again by id until Hevy
  * serves them well (src/services/sync/skipped.ts). `workout_key` is Hevy's id, or for a record
@@ -343,6 +380,8 @@ export const schema = {
   hevyExerciseTemplates,
   syncRuns,
   hevySkippedWorkouts,
+  hevyPrs,
+  hevyPrDirty,
   pageSessions,
   sourceWorkouts,
   dailyRecovery,

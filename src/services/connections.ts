@@ -6,6 +6,7 @@ import {
   hevyExercises,
   hevyExerciseTemplates,
   hevySets,
+  hevyPrs,
   hevySkippedWorkouts,
   hevyWorkouts,
   syncRuns,
@@ -116,7 +117,7 @@ export function startRunStatements(db: Db, userId: string, runId: string, now: n
 const backfillRunRow = (db: Db, userId: string, runId: string, now: number) =>
   db.insert(syncRuns).values({ id: runId, userId, kind: "backfill", outcome: "running", startedAt: now }).onConflictDoNothing();
 
-/** Statements deleting every Hevy row of one user (workouts, exercises, sets, custom templates, sync runs, skipped notes). */
+/** Statements deleting every Hevy row of one user (workouts, exercises, sets, custom templates, sync runs, skipped notes, PRs). */
 export function purgeStatements(db: Db, userId: string) {
   return [
     db.delete(hevySets).where(eq(hevySets.userId, userId)),
@@ -125,6 +126,7 @@ export function purgeStatements(db: Db, userId: string) {
     db.delete(hevyExerciseTemplates).where(eq(hevyExerciseTemplates.userId, userId)),
     db.delete(syncRuns).where(eq(syncRuns.userId, userId)),
     db.delete(hevySkippedWorkouts).where(eq(hevySkippedWorkouts.userId, userId)),
+    db.delete(hevyPrs).where(eq(hevyPrs.userId, userId)),
   ] as const;
 }
 

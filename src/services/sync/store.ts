@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Workout } from "../../hevy/types";
+import { markPrsOf, offerPrCandidates, recomputeMarkedPrs } from "../metrics/pr-bests";
 import { rematchStatement } from "../unified-match";
 import { workoutMetrics } from "./metrics";
 
@@ -80,6 +81,8 @@ export function upsertWorkoutsStatements(userId: string, page: Workout[], now: n
         set_count = excluded.set_count, exercise_count = excluded.exercise_count, synced_at = excluded.synced_at
       WHERE excluded.hevy_updated_at > hevy_workouts.hevy_updated_at
         AND (hevy_workouts.deleted_at IS NULL OR excluded.hevy_updated_at > hevy_workouts.deleted_at)`,
+    // PRs the old versions held may fall: their templates are marked before the old sets go.
+    markPrsOf(userId, applied, guard),
     sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${applied} AND ${guard}`,
     sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${applied} AND ${guard}`,
     sql`INSERT INTO hevy_exercises (user_id, workout_id, exercise_index, title, notes, exercise_template_id, superset_id)
@@ -92,6 +95,8 @@ export function upsertWorkoutsStatements(userId: string, page: Workout[], now: n
         s.value ->> 'weight_kg', s.value ->> 'reps', s.value ->> 'distance_meters', s.value ->> 'duration_seconds',
         s.value ->> 'rpe', s.value ->> 'custom_metric'
       FROM json_each(${JSON.stringify(sets)}) s WHERE s.value ->> 'workout_id' IN ${applied} AND ${guard}`,
+    ...recomputeMarkedPrs(userId, guard),
+    offerPrCandidates(userId, workouts, applied, guard),
     // The unified feed's Hevy ↔ Apple Health pairs around these workouts (new and old times).
     rematchStatement(userId, { hevyIds: workouts.map((w) => w.id) }),
   ] as const;
@@ -115,8 +120,10 @@ export function deleteWorkoutsStatements(userId: string, deletions: Array<{ id: 
       ON CONFLICT (user_id, id) DO UPDATE SET deleted_at = excluded.deleted_at, synced_at = excluded.synced_at
       WHERE (hevy_workouts.deleted_at IS NULL OR hevy_workouts.deleted_at < excluded.deleted_at)
         AND hevy_workouts.hevy_updated_at <= excluded.deleted_at`,
+    markPrsOf(userId, tombstoned, guard),
     sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${tombstoned} AND ${guard}`,
     sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${tombstoned} AND ${guard}`,
+    ...recomputeMarkedPrs(userId, guard),
     // An Apple Health workout merged into a deleted one is freed (and may pair with another).
     rematchStatement(userId, { hevyIds: deletions.map((d) => d.id) }),
   ] as const;
