@@ -39,13 +39,17 @@ WITH combos AS MATERIALIZED (
   WHERE CASE k.kind WHEN 0 THEN c.wt > 0 WHEN 1 THEN c.wt > 0 AND c.reps >= 1 AND c.reps <= 12
     WHEN 2 THEN c.reps >= 1 ELSE c.wt > 0 AND c.reps >= 1 END
 ), ranked AS (
-  SELECT *, row_number() OVER (PARTITION BY uid, tid, kind ORDER BY value DESC, k) AS rn FROM candidates
+  SELECT *, rank() OVER (PARTITION BY uid, tid, kind ORDER BY value DESC, k) AS rn FROM candidates
+), tops AS (
+  SELECT r.*, (SELECT min(w.id) FROM hevy_workouts w
+      JOIN hevy_exercises e ON e.user_id = w.user_id AND e.workout_id = w.id AND e.exercise_index = (r.k / 1000) % 1000
+      JOIN hevy_sets s ON s.user_id = e.user_id AND s.workout_id = e.workout_id AND s.exercise_index = e.exercise_index
+        AND s.set_index = r.k % 1000
+      WHERE w.user_id = r.uid AND w.start_time = r.k / 1000000 AND w.deleted_at IS NULL
+        AND e.exercise_template_id = r.tid AND s.type <> 'warmup' AND s.weight_kg IS r.wt AND s.reps IS r.reps) AS wid
+  FROM ranked r WHERE rn = 1
+), winners AS (
+  SELECT *, row_number() OVER (PARTITION BY uid, tid, kind ORDER BY wid) AS wn FROM tops
 )
-SELECT r.uid, r.tid, r.kind, r.value, r.wt, r.reps, r.k / 1000000, (r.k / 1000) % 1000, r.k % 1000,
-  (SELECT min(w.id) FROM hevy_workouts w
-    JOIN hevy_exercises e ON e.user_id = w.user_id AND e.workout_id = w.id AND e.exercise_index = (r.k / 1000) % 1000
-    JOIN hevy_sets s ON s.user_id = e.user_id AND s.workout_id = e.workout_id AND s.exercise_index = e.exercise_index
-      AND s.set_index = r.k % 1000
-    WHERE w.user_id = r.uid AND w.start_time = r.k / 1000000 AND w.deleted_at IS NULL
-      AND e.exercise_template_id = r.tid AND s.type <> 'warmup' AND s.weight_kg IS r.wt AND s.reps IS r.reps)
-FROM ranked r WHERE rn = 1;
+SELECT x.uid, x.tid, x.kind, x.value, x.wt, x.reps, x.k / 1000000, (x.k / 1000) % 1000, x.k % 1000, x.wid
+FROM winners x WHERE wn = 1;

@@ -71,8 +71,8 @@ const VALUE = sql`CASE k.kind WHEN 0 THEN c.wt WHEN 1 THEN (CASE WHEN c.reps = 1
  * weight, reps), keeping each group's earliest set as one integer key start·10⁶ + exercise
  * index·10³ + set index (the tie-break order; indices stay below 1000) — a few thousand groups
  * however many sets — then each group is a candidate for the kinds whose rule it meets, the
- * best value wins per template and kind, the smallest key on a tie, and the smallest workout id
- * among workouts sharing that start.
+ * best value wins per template and kind, the smallest key on a tie, and on a tie of both (sets at
+ * the same place of workouts sharing a start) the smallest workout id.
  */
 export function prWinners(userId: string, scope: SQL = sql``, where: SQL = sql`1`): SQL {
   return sql`WITH combos AS MATERIALIZED (
@@ -89,14 +89,19 @@ export function prWinners(userId: string, scope: SQL = sql``, where: SQL = sql`1
         CROSS JOIN (SELECT 0 AS kind UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) k
       WHERE ${ELIGIBLE}
     ), ranked AS (
-      SELECT *, row_number() OVER (PARTITION BY tid, kind ORDER BY value DESC, k) AS rn FROM candidates
+      SELECT *, rank() OVER (PARTITION BY tid, kind ORDER BY value DESC, k) AS rn FROM candidates
+    ), tops AS (
+      -- The best value's earliest set, in every workout that has one there (workouts sharing a start).
+      SELECT r.*, (SELECT min(w.id) FROM hevy_workouts w
+          JOIN hevy_exercises e ON e.user_id = w.user_id AND e.workout_id = w.id AND e.exercise_index = (r.k / 1000) % 1000
+          JOIN hevy_sets s ON s.user_id = e.user_id AND s.workout_id = e.workout_id AND s.exercise_index = e.exercise_index
+            AND s.set_index = r.k % 1000
+          WHERE w.user_id = ${userId} AND w.start_time = r.k / 1000000 AND w.deleted_at IS NULL
+            AND e.exercise_template_id = r.tid AND s.type <> 'warmup' AND s.weight_kg IS r.wt AND s.reps IS r.reps) AS wid
+      FROM ranked r WHERE rn = 1
+    ), winners AS (
+      SELECT *, row_number() OVER (PARTITION BY tid, kind ORDER BY wid) AS wn FROM tops
     )
-    SELECT ${userId}, r.tid, r.kind, r.value, r.wt, r.reps, r.k / 1000000, (r.k / 1000) % 1000, r.k % 1000,
-      (SELECT min(w.id) FROM hevy_workouts w
-        JOIN hevy_exercises e ON e.user_id = w.user_id AND e.workout_id = w.id AND e.exercise_index = (r.k / 1000) % 1000
-        JOIN hevy_sets s ON s.user_id = e.user_id AND s.workout_id = e.workout_id AND s.exercise_index = e.exercise_index
-          AND s.set_index = r.k % 1000
-        WHERE w.user_id = ${userId} AND w.start_time = r.k / 1000000 AND w.deleted_at IS NULL
-          AND e.exercise_template_id = r.tid AND s.type <> 'warmup' AND s.weight_kg IS r.wt AND s.reps IS r.reps)
-    FROM ranked r WHERE rn = 1 AND ${where}`;
+    SELECT ${userId}, x.tid, x.kind, x.value, x.wt, x.reps, x.k / 1000000, (x.k / 1000) % 1000, x.k % 1000, x.wid
+    FROM winners x WHERE wn = 1 AND ${where}`;
 }
