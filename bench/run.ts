@@ -59,10 +59,10 @@ const suites: Record<string, () => Promise<unknown>> = {
     return { withLatency, large };
   },
   summary: async () => {
-    // BENCH_SUMMARY_WORKOUTS=500 for a quick smoke run.
-    const workouts = Number(process.env.BENCH_SUMMARY_WORKOUTS ?? 10_000);
-    const result = await benchSummary(workouts, 50);
-    console.log(`GET /api/v1/hevy/summary?weeks=12, ${workouts} workouts:`, JSON.stringify(result, null, 2));
+    // Both sizes on one Worker, requests interleaved. BENCH_SUMMARY_SIZES=100,500 for a quick smoke run.
+    const sizes = (process.env.BENCH_SUMMARY_SIZES ?? "500,10000").split(",").map(Number);
+    const result = await benchSummary(sizes, Number(process.env.BENCH_SUMMARY_REQUESTS ?? 50));
+    console.log(`GET /api/v1/hevy/summary?weeks=12 and the hub page at ${sizes.join(" and ")} workouts:`, JSON.stringify(result, null, 2));
     return result;
   },
   unified: async () => {
