@@ -28,6 +28,9 @@ export default defineConfig(async () => {
                 // Tests drive the queue consumer explicitly (createMessageBatch) so every run is
                 // deterministic; nothing is consumed behind a test's back.
                 queueConsumers: {},
+                // A database of its own for test/migrations.test.ts: migrated step by step, with
+                // rows written between the steps, the way a deployed database meets a new migration.
+                d1Databases: { MIGRATION_DB: "migration-test" },
               },
             }),
           ],
