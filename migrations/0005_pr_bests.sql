@@ -20,7 +20,7 @@ CREATE TABLE `hevy_prs` (
 --> statement-breakpoint
 CREATE INDEX `hevy_prs_user_workout_idx` ON `hevy_prs` (`user_id`,`workout_id`);--> statement-breakpoint
 -- Hand-added: every user's current PRs from the rows already stored, as
--- src/services/metrics/pr-bests.ts (prWinners) computes them for one user.
+-- src/services/metrics/pr-bests.ts (markedPrWinners) computes them for the templates it marks.
 INSERT INTO `hevy_prs` (`user_id`, `template_id`, `kind`, `value`, `weight_kg`, `reps`, `start_time`, `exercise_index`, `set_index`, `workout_id`)
 WITH combos AS MATERIALIZED (
   SELECT e.user_id AS uid, e.exercise_template_id AS tid, s.weight_kg AS wt, s.reps AS reps,

@@ -109,3 +109,32 @@ describe("numbers kept at write time", () => {
     });
   }
 });
+
+describe("what keeping PRs costs a write", () => {
+  const t = useTestContext();
+
+  /** Rows D1 read to store one page of 10 new workouts for a user who already has `stored` of them. */
+  async function rowsReadForAPage(stored: number): Promise<number> {
+    const user = await createUser(t);
+    const tid = uniqueId("T");
+    await template("", tid, "Bench Press", "chest", []);
+    const make = (i: number): Workout => ({
+      id: `w-${i}`, title: `W${i}`, description: null, routineId: null,
+      startTime: Date.parse("2026-01-01T08:00:00Z") + i * 3_600_000, endTime: Date.parse("2026-01-01T09:00:00Z") + i * 3_600_000,
+      updatedAt: 1_000 + i, createdAt: null,
+      exercises: [{ index: 0, title: "Bench Press", notes: null, supersetId: null, exerciseTemplateId: tid,
+        sets: [40, 60, 80].map((kg, si) => ({ index: si, type: "normal", weightKg: kg + (i % 7), reps: 5, distanceMeters: null, durationSeconds: null, rpe: null, customMetric: null })) }],
+    });
+    for (let i = 0; i < stored; i += 50) {
+      await runBatch(env.DB, upsertWorkoutsStatements(user.id, Array.from({ length: Math.min(50, stored - i) }, (_, j) => make(i + j)), Date.now()));
+    }
+    const results = await runBatch(env.DB, upsertWorkoutsStatements(user.id, Array.from({ length: 10 }, (_, j) => make(stored + j)), Date.now()));
+    return results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
+  }
+
+  it("reads about as many rows for a page with 300 workouts stored as with 20: nothing scans the history", async () => {
+    const small = await rowsReadForAPage(20);
+    const large = await rowsReadForAPage(300);
+    expect(large).toBeLessThan(small + 60);
+  });
+});

@@ -28,7 +28,7 @@ export function recomputeMarkedPrs(userId: string, guard: SQL): SQL[] {
   return [
     sql`DELETE FROM hevy_prs WHERE user_id = ${userId} AND template_id IN ${marked} AND ${guard}`,
     sql`INSERT INTO hevy_prs (user_id, template_id, kind, value, weight_kg, reps, start_time, exercise_index, set_index, workout_id)
-      ${prWinners(userId, sql`JOIN hevy_pr_dirty d ON d.user_id = e.user_id AND d.template_id = e.exercise_template_id`, guard)}`,
+      ${markedPrWinners(userId, guard)}`,
     sql`DELETE FROM hevy_pr_dirty WHERE user_id = ${userId}`,
   ];
 }
@@ -65,23 +65,25 @@ const VALUE = sql`CASE k.kind WHEN 0 THEN c.wt WHEN 1 THEN (CASE WHEN c.reps = 1
   WHEN 2 THEN c.reps ELSE c.wt * c.reps END`;
 
 /**
- * SELECT of the PR winners of one user from the stored sets, for the templates `scope` joins
- * exercises `e` to (all of them when it is empty): rows (user, template, kind, value, weight,
- * reps, start, exercise index, set index, workout). Non-warm-up sets are grouped by (template,
+ * SELECT of the PR winners of one user's marked templates (hevy_pr_dirty) from the stored sets:
+ * rows (user, template, kind, value, weight, reps, start, exercise index, set index, workout).
+ * The marks drive the join (CROSS JOIN fixes SQLite's order), so an empty mark list — most
+ * batches — reads nothing, and a marked template reads that template's exercises by index. Non-warm-up sets are grouped by (template,
  * weight, reps), keeping each group's earliest set as one integer key start·10⁶ + exercise
  * index·10³ + set index (the tie-break order; indices stay below 1000) — a few thousand groups
  * however many sets — then each group is a candidate for the kinds whose rule it meets, the
  * best value wins per template and kind, the smallest key on a tie, and on a tie of both (sets at
  * the same place of workouts sharing a start) the smallest workout id.
  */
-export function prWinners(userId: string, scope: SQL = sql``, where: SQL = sql`1`): SQL {
+function markedPrWinners(userId: string, where: SQL): SQL {
   return sql`WITH combos AS MATERIALIZED (
       SELECT e.exercise_template_id AS tid, s.weight_kg AS wt, s.reps AS reps,
         min(CAST(w.start_time AS INTEGER) * 1000000 + s.exercise_index * 1000 + s.set_index) AS k
-      FROM hevy_exercises e ${scope}
-      JOIN hevy_workouts w ON w.user_id = e.user_id AND w.id = e.workout_id
-      JOIN hevy_sets s ON s.user_id = e.user_id AND s.workout_id = e.workout_id AND s.exercise_index = e.exercise_index
-      WHERE e.user_id = ${userId} AND e.exercise_template_id IS NOT NULL AND w.deleted_at IS NULL
+      FROM hevy_pr_dirty d
+      CROSS JOIN hevy_exercises e ON e.user_id = d.user_id AND e.exercise_template_id = d.template_id
+      CROSS JOIN hevy_workouts w ON w.user_id = e.user_id AND w.id = e.workout_id
+      CROSS JOIN hevy_sets s ON s.user_id = e.user_id AND s.workout_id = e.workout_id AND s.exercise_index = e.exercise_index
+      WHERE d.user_id = ${userId} AND w.deleted_at IS NULL
         AND s.type <> 'warmup' AND (s.weight_kg > 0 OR s.reps >= 1)
       GROUP BY 1, 2, 3
     ), candidates AS (
