@@ -64,9 +64,16 @@ it(`D1 cost per operation, ${WORKOUTS} workouts`, async () => {
   const account = fake.createAccount();
   const history = fake.generateHistory(account.apiKey, WORKOUTS, { seed: 3, end: new Date(Date.now() - 86_400_000) }).map((w) => workoutSchema.parse(w));
 
-  // Writes: one backfill page (10 workouts, ~230 sets) per batch, as the sync stores it.
-  const pageWrite = async (workouts: typeof history) => {
-    const results = await runBatch(env.DB, upsertWorkoutsStatements(user.id, workouts, Date.now()));
+  // Writes: one backfill page (10 workouts, ~230 sets) per batch, as the sync stores it. Beside it,
+  // in the same run and interleaved page by page, a second user's pages stored without the PR
+  // upkeep statements (hevy_prs / hevy_pr_dirty): what keeping PRs at write time costs a page.
+  const { user: bare } = await createUser(deps, { email: `d1cost-bare-${crypto.randomUUID()}@example.com`, timezone: "Europe/Berlin" });
+  const dialect = new SQLiteSyncDialect();
+  const withoutPrUpkeep = (statements: ReturnType<typeof upsertWorkoutsStatements>) =>
+    statements.filter((q) => !dialect.sqlToQuery(q).sql.includes("hevy_pr"));
+  const pageWrite = async (workouts: typeof history, userId = user.id, keepPrs = true) => {
+    const statements = upsertWorkoutsStatements(userId, workouts, Date.now());
+    const results = await runBatch(env.DB, keepPrs ? statements : withoutPrUpkeep(statements));
     return {
       sqlMs: results.reduce((n, r) => n + (r.meta.duration ?? 0), 0),
       rowsRead: results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0),
@@ -74,7 +81,11 @@ it(`D1 cost per operation, ${WORKOUTS} workouts`, async () => {
     };
   };
   const inserts = [];
-  for (let i = 0; i < history.length; i += 10) inserts.push(await pageWrite(history.slice(i, i + 10)));
+  const bareInserts = [];
+  for (let i = 0; i < history.length; i += 10) {
+    inserts.push(await pageWrite(history.slice(i, i + 10)));
+    bareInserts.push(await pageWrite(history.slice(i, i + 10), bare.id, false));
+  }
   const rewrites = [];
   for (let i = 0; i < 200 && i < history.length; i += 10) rewrites.push(await pageWrite(history.slice(i, i + 10).map((w) => ({ ...w, updatedAt: w.updatedAt + 1 }))));
 
@@ -123,7 +134,7 @@ it(`D1 cost per operation, ${WORKOUTS} workouts`, async () => {
     reads[name] = { ...stats(runs.map((r) => r.ms)), d1Calls: runs[0]!.calls };
   }
 
-  // The all-time PR statement on its own: D1's own SQL time for it, against the wall time above.
+  // The PR read on its own (the rows kept at write time): D1's own SQL time for it, against the wall time above.
   const { sql: prSql, params } = new SQLiteSyncDialect().sqlToQuery(currentPrs(user.id).statement);
   const prSqlMs = [];
   for (let i = 0; i < 10; i++) prSqlMs.push((await env.DB.prepare(prSql).bind(...params).all()).meta.duration);
@@ -146,11 +157,13 @@ it(`D1 cost per operation, ${WORKOUTS} workouts`, async () => {
     sets: history.reduce((n, w) => n + w.exercises.reduce((m, e) => m + e.sets.length, 0), 0),
     /** SQL time D1 reports for storing one page of 10 new workouts, and rows read/written (billing). */
     pageInsert: { sqlMs: stats(inserts.map((r) => r.sqlMs)), rowsRead: stats(inserts.map((r) => r.rowsRead)).mean, rowsWritten: stats(inserts.map((r) => r.rowsWritten)).mean },
+    /** The same pages for another user without the PR upkeep statements, measured interleaved with pageInsert. */
+    pageInsertWithoutPrUpkeep: { sqlMs: stats(bareInserts.map((r) => r.sqlMs)), rowsRead: stats(bareInserts.map((r) => r.rowsRead)).mean, rowsWritten: stats(bareInserts.map((r) => r.rowsWritten)).mean },
     /** The same page stored again with a newer updated_at (every row replaced). */
     pageRewrite: { sqlMs: stats(rewrites.map((r) => r.sqlMs)), rowsRead: stats(rewrites.map((r) => r.rowsRead)).mean, rowsWritten: stats(rewrites.map((r) => r.rowsWritten)).mean },
     /** Wall time of local D1 per request (upper bound of SQL time), and D1 calls made. */
     readsD1Ms: reads,
-    /** SQL time D1 reports for the all-time PR statement alone. */
+    /** SQL time D1 reports for the PR read alone. */
     prStatementSqlMs: stats(prSqlMs),
     appleHealthPut500: { d1Ms: Math.round(put.ms * 100) / 100, d1Calls: put.calls },
     /** D1 time of one delta run (first run: 3 changes; then nine no-change runs). */

@@ -44,12 +44,20 @@ export function offerPrCandidates(userId: string, workouts: Workout[], stored: S
             .map((s) => ({ w: w.id, tid: e.exerciseTemplateId, wt: s.weightKg, reps: s.reps, st: w.startTime, ei: e.index, si: s.index })),
     ),
   );
-  return sql`INSERT INTO hevy_prs (user_id, template_id, kind, value, weight_kg, reps, start_time, exercise_index, set_index, workout_id)
-    SELECT ${userId}, c.tid, k.kind, ${VALUE}, c.wt, c.reps, c.st, c.ei, c.si, c.w
-    FROM (SELECT j.value ->> 'w' AS w, j.value ->> 'tid' AS tid, j.value ->> 'wt' AS wt, j.value ->> 'reps' AS reps,
-        j.value ->> 'st' AS st, j.value ->> 'ei' AS ei, j.value ->> 'si' AS si FROM json_each(${JSON.stringify(candidates)}) j) c
-      CROSS JOIN (SELECT 0 AS kind UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) k
-    WHERE ${ELIGIBLE} AND c.w IN ${stored} AND ${guard}
+  // The stored workouts' sets read out of the JSON once, then the best per template and kind
+  // (a few dozen rows), then one upsert each.
+  return sql`WITH c AS MATERIALIZED (
+      SELECT j.value ->> 'w' AS w, j.value ->> 'tid' AS tid, j.value ->> 'wt' AS wt, j.value ->> 'reps' AS reps,
+        j.value ->> 'st' AS st, j.value ->> 'ei' AS ei, j.value ->> 'si' AS si
+      FROM json_each(${JSON.stringify(candidates)}) j WHERE j.value ->> 'w' IN ${stored} AND ${guard}
+    ), best AS (
+      SELECT c.*, k.kind, ${VALUE} AS value,
+        row_number() OVER (PARTITION BY c.tid, k.kind ORDER BY ${VALUE} DESC, c.st, c.ei, c.si, c.w) AS rn
+      FROM c CROSS JOIN (SELECT 0 AS kind UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) k
+      WHERE ${ELIGIBLE}
+    )
+    INSERT INTO hevy_prs (user_id, template_id, kind, value, weight_kg, reps, start_time, exercise_index, set_index, workout_id)
+    SELECT ${userId}, tid, kind, value, wt, reps, st, ei, si, w FROM best WHERE rn = 1
     ON CONFLICT (user_id, template_id, kind) DO UPDATE SET value = excluded.value, weight_kg = excluded.weight_kg,
       reps = excluded.reps, start_time = excluded.start_time, exercise_index = excluded.exercise_index,
       set_index = excluded.set_index, workout_id = excluded.workout_id
