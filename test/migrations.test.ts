@@ -49,6 +49,9 @@ function history(seed: number): Map<string, Row> {
         })),
       })),
     };
+    // Now and then a large index or a start before 1970: the back-fill must not pack them into one number.
+    if (i % 7 === 3) workout.exercises[0]!.sets[0]!.index = 1000;
+    if (i % 11 === 5) { workout.startTime = Date.parse("1965-05-01T08:00:00Z"); workout.endTime = workout.startTime + 3_600_000; }
     // Every fifth one was deleted in Hevy: a tombstone with no sets.
     rows.set(id, i % 5 === 4 ? { version: 1000 + i, deletedAt: 5000 + i, workout: null } : { version: 1000 + i, deletedAt: null, workout });
   }

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Workout } from "../../hevy/types";
-import { markPrsOf, offerPrCandidates, recomputeMarkedPrs } from "../metrics/pr-bests";
+import { markPrsOf, offerPrCandidates, prCandidates, recomputeMarkedPrs } from "../metrics/pr-bests";
 import { rematchStatement } from "../unified-match";
 import { workoutMetrics } from "./metrics";
 
@@ -60,6 +60,7 @@ export function upsertWorkoutsStatements(userId: string, page: Workout[], now: n
     ),
   );
   const workoutsJson = JSON.stringify(rows);
+  const candidates = prCandidates(workouts);
   // Workouts of this page whose stored row this batch just wrote. Written
   // as json_each outer + primary-key probes (EXISTS) and used as a non-correlated
   // IN list, so the cost follows the page, never the size of the stored history.
@@ -82,7 +83,7 @@ export function upsertWorkoutsStatements(userId: string, page: Workout[], now: n
       WHERE excluded.hevy_updated_at > hevy_workouts.hevy_updated_at
         AND (hevy_workouts.deleted_at IS NULL OR excluded.hevy_updated_at > hevy_workouts.deleted_at)`,
     // PRs the old versions held may fall: their templates are marked before the old sets go.
-    markPrsOf(userId, applied, guard),
+    markPrsOf(userId, applied, guard, candidates),
     sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${applied} AND ${guard}`,
     sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${applied} AND ${guard}`,
     sql`INSERT INTO hevy_exercises (user_id, workout_id, exercise_index, title, notes, exercise_template_id, superset_id)
@@ -96,7 +97,7 @@ export function upsertWorkoutsStatements(userId: string, page: Workout[], now: n
         s.value ->> 'rpe', s.value ->> 'custom_metric'
       FROM json_each(${JSON.stringify(sets)}) s WHERE s.value ->> 'workout_id' IN ${applied} AND ${guard}`,
     ...recomputeMarkedPrs(userId, guard),
-    offerPrCandidates(userId, workouts, applied, guard),
+    offerPrCandidates(userId, candidates, applied, guard),
     // The unified feed's Hevy ↔ Apple Health pairs around these workouts (new and old times).
     rematchStatement(userId, { hevyIds: workouts.map((w) => w.id) }),
   ] as const;
