@@ -33,6 +33,15 @@ const set = (index: number, type: string, weight_kg: number | null, reps: number
 });
 
 /** A complete, valid workout as Hevy sends it, to be broken field by field and stored verbatim (putRawWorkout). */
+/** Two records Hevy lists that cannot be stored: one with an unparseable start (its id is returned) and one without an id. */
+function putUnstorablePair(t: SyncContext, apiKey: string): string {
+  const badId = t.hevy.putRawWorkout(apiKey, rawWorkout({ start_time: "not a time" }));
+  const noId = rawWorkout();
+  delete noId.id;
+  t.hevy.putRawWorkout(apiKey, noId, { key: "no-id" });
+  return badId;
+}
+
 function rawWorkout(over: Record<string, unknown> = {}): Record<string, unknown> {
   const start = Date.now() - 3 * HOUR;
   return {
@@ -116,10 +125,7 @@ describe("odd data from Hevy", () => {
   it("skips a workout with an unparseable time and one without an id, stores the rest of the page, and stores the first once Hevy serves it well", async () => {
     const { apiKey } = t.hevy.createAccount();
     t.hevy.generateHistory(apiKey, 6, { seed: 3, end: new Date(Date.now() - 86_400_000) });
-    const badId = t.hevy.putRawWorkout(apiKey, rawWorkout({ start_time: "not a time" }));
-    const noId = rawWorkout();
-    delete noId.id;
-    t.hevy.putRawWorkout(apiKey, noId, { key: "no-id" });
+    const badId = putUnstorablePair(t, apiKey);
     t.hevy.generateHistory(apiKey, 4, { seed: 4, end: new Date(Date.now() - 86_400_000) }); // the page goes on after them
     const good = t.hevy.listWorkouts(apiKey).filter((w) => typeof w.id === "string" && w.id !== badId);
     expect(good).toHaveLength(10);
@@ -151,10 +157,7 @@ describe("odd data from Hevy", () => {
   it("forgets a skipped record without an id once Hevy no longer lists it: skipped_workouts 0 and last_error null after a full walk", async () => {
     const { apiKey } = t.hevy.createAccount();
     t.hevy.generateHistory(apiKey, 4, { seed: 5, end: new Date(Date.now() - 86_400_000) });
-    const badId = t.hevy.putRawWorkout(apiKey, rawWorkout({ start_time: "not a time" }));
-    const noId = rawWorkout();
-    delete noId.id;
-    t.hevy.putRawWorkout(apiKey, noId, { key: "no-id" });
+    const badId = putUnstorablePair(t, apiKey);
     const { user } = await connectAndBackfill(t, apiKey);
     expect((await fullView(t, user)).skipped_workouts).toBe(2);
 
@@ -182,10 +185,7 @@ describe("odd data from Hevy", () => {
   it("in the events feed: skips the bad events, stores the good ones around them and still advances the cursor past them", async () => {
     const { user, apiKey } = await connected(t, 3);
     const before = putWorkout(t, apiKey, { title: "Before" });
-    const badId = t.hevy.putRawWorkout(apiKey, rawWorkout({ start_time: "not a time" }));
-    const noId = rawWorkout();
-    delete noId.id;
-    t.hevy.putRawWorkout(apiKey, noId, { key: "no-id" });
+    const badId = putUnstorablePair(t, apiKey);
     const afterBad = putWorkout(t, apiKey, { title: "After" });
     // The fake's clock is strictly increasing: the bad events lie between "Before" and "After".
     expect(Date.parse(afterBad.updated_at)).toBeGreaterThan(Date.parse(before.updated_at) + 1);
