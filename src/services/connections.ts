@@ -21,7 +21,7 @@ import { isoOrNull, isoUtc } from "../lib/time";
 import type { SyncMessage } from "../queue/messages";
 import { pauseLeftSeconds, sendAfterPause } from "./sync/connection-state";
 import { countSkipped } from "./sync/skipped";
-import { aad, subscribeWebhook, webhookUrl } from "./webhook-subscription";
+import { aad, openStored, subscribeWebhook, webhookUrl } from "./webhook-subscription";
 
 export type ConnectionRow = typeof hevyConnections.$inferSelect;
 
@@ -61,16 +61,9 @@ async function requireConnection(db: Db, userId: string): Promise<ConnectionRow>
 
 /** The connection as its owner sees it. Never includes the Hevy key in any form. */
 export async function connectionView(deps: Pick<Deps, "db" | "keyring" | "publicBaseUrl">, row: ConnectionRow): Promise<ConnectionView> {
-  let url: string | null = null;
-  if (row.webhookSecretEnvelope) {
-    try {
-      const { plaintext } = await deps.keyring.decrypt(row.webhookSecretEnvelope, aad.webhookSecret(row.userId));
-      url = webhookUrl(deps.publicBaseUrl, plaintext);
-    } catch (err) {
-      // Under a KEY_ENCRYPTION_KEY retired too early: the view still answers, without the URL.
-      if (!(err instanceof KeyringError)) throw err;
-    }
-  }
+  // Under a KEY_ENCRYPTION_KEY retired too early the view still answers, without the URL.
+  const secret = await openStored(deps.keyring, row.webhookSecretEnvelope, aad.webhookSecret(row.userId));
+  const url = secret === null ? null : webhookUrl(deps.publicBaseUrl, secret);
   return {
     status: row.status,
     hevy_user: { id: row.hevyUserId, name: row.hevyUserName },
@@ -181,9 +174,11 @@ export async function disconnectHevy(deps: Deps, userId: string, purge: boolean)
  * answers 404 from now on either way.
  */
 async function unsubscribeOwnWebhook(deps: Deps, row: ConnectionRow): Promise<void> {
-  if (row.webhookStatus === "unavailable" || !row.webhookSecretEnvelope || pauseLeftSeconds(row, deps.now()) > 0) return;
+  if (row.webhookStatus === "unavailable" || pauseLeftSeconds(row, deps.now()) > 0) return;
   try {
-    const ours = webhookUrl(deps.publicBaseUrl, (await deps.keyring.decrypt(row.webhookSecretEnvelope, aad.webhookSecret(row.userId))).plaintext);
+    const secret = await openStored(deps.keyring, row.webhookSecretEnvelope, aad.webhookSecret(row.userId));
+    if (secret === null) return;
+    const ours = webhookUrl(deps.publicBaseUrl, secret);
     const hevy = deps.hevy(await decryptApiKey(deps, row));
     const current = await hevy.getWebhookSubscription();
     if (current && (await timingSafeEqualStrings(current.url, ours))) await hevy.deleteWebhookSubscription();

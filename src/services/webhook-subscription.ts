@@ -1,6 +1,6 @@
 import type { Deps } from "../deps";
 import { HevyError, type HevyClient } from "../hevy/client";
-import { randomSecret, sha256Hex } from "../lib/crypto";
+import { type Keyring, KeyringError, randomSecret, sha256Hex } from "../lib/crypto";
 
 export type WebhookStatus = "subscribed" | "unavailable" | "failed";
 
@@ -12,6 +12,20 @@ export const aad = {
 };
 
 export const webhookUrl = (publicBaseUrl: string, secret: string) => `${publicBaseUrl}/webhooks/hevy/${secret}`;
+
+/**
+ * A stored secret in clear, or null when there is none or its envelope is under a
+ * KEY_ENCRYPTION_KEY already retired (callers then go without it, never a 500).
+ */
+export async function openStored(keyring: Keyring, envelope: string | null, aadValue: string): Promise<string | null> {
+  if (envelope === null) return null;
+  try {
+    return (await keyring.decrypt(envelope, aadValue)).plaintext;
+  } catch (err) {
+    if (err instanceof KeyringError) return null;
+    throw err;
+  }
+}
 
 export interface WebhookColumns {
   webhookStatus: WebhookStatus;

@@ -2,10 +2,10 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { hevyConnections } from "../db/schema";
 import type { Deps } from "../deps";
-import { KeyringError, sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
+import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
 import { AppError, notFound, validationFailed } from "../lib/errors";
 import { sendAfterPause } from "./sync/connection-state";
-import { aad } from "./webhook-subscription";
+import { aad, openStored } from "./webhook-subscription";
 
 /** Secrets are 32 random bytes in base64url (43 chars); anything far off cannot be one. */
 const PLAUSIBLE_SECRET = /^[A-Za-z0-9_-]{32,128}$/;
@@ -45,11 +45,8 @@ export async function acceptWebhookDelivery(
     .get();
   if (!row || !row.authEnvelope) throw unknown;
 
-  let expected: string;
-  try {
-    expected = (await deps.keyring.decrypt(row.authEnvelope, aad.webhookAuth(row.userId))).plaintext;
-  } catch (err) {
-    if (!(err instanceof KeyringError)) throw err;
+  const expected = await openStored(deps.keyring, row.authEnvelope, aad.webhookAuth(row.userId));
+  if (expected === null) {
     // Under a KEY_ENCRYPTION_KEY retired too early: no token to check against, so no webhook here.
     console.warn(JSON.stringify({ level: "warn", msg: "webhook auth token unreadable: delivery refused as unknown", user_id: row.userId }));
     throw unknown;

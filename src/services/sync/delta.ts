@@ -6,8 +6,7 @@ import { HevyError, WORKOUTS_PAGE_SIZE } from "../../hevy/client";
 import type { Page, Workout, WorkoutEvent } from "../../hevy/types";
 import type { DeltaMessage } from "../../queue/messages";
 import { type ConnectionRow, findConnection } from "../connections";
-import { KeyringError } from "../../lib/crypto";
-import { aad, subscribeWebhook } from "../webhook-subscription";
+import { aad, openStored, subscribeWebhook } from "../webhook-subscription";
 import { connectionApiKey, deferWhilePaused, type Delivery, FIRST_DELIVERY, markNeedsReconnect, noteRetry } from "./connection-state";
 import { forEachPage } from "./pages";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
@@ -158,16 +157,9 @@ async function resubscribe(deps: SyncDeps, hevy: ReturnType<SyncDeps["hevy"]>, r
   return columns;
 }
 
-/** The stored secret and auth token, or undefined when there are none or they no longer decrypt (a fresh pair is made then). */
+/** The stored secret and auth token, or undefined when either is missing or no longer decrypts (a fresh pair is made then). */
 async function storedWebhookSecret(deps: Pick<SyncDeps, "keyring">, row: ConnectionRow) {
-  if (!row.webhookSecretEnvelope || !row.webhookAuthEnvelope) return undefined;
-  try {
-    return {
-      secret: (await deps.keyring.decrypt(row.webhookSecretEnvelope, aad.webhookSecret(row.userId))).plaintext,
-      authToken: (await deps.keyring.decrypt(row.webhookAuthEnvelope, aad.webhookAuth(row.userId))).plaintext,
-    };
-  } catch (err) {
-    if (err instanceof KeyringError) return undefined;
-    throw err;
-  }
+  const secret = await openStored(deps.keyring, row.webhookSecretEnvelope, aad.webhookSecret(row.userId));
+  const authToken = await openStored(deps.keyring, row.webhookAuthEnvelope, aad.webhookAuth(row.userId));
+  return secret !== null && authToken !== null ? { secret, authToken } : undefined;
 }
