@@ -71,35 +71,10 @@ export async function reencryptEnvelopes(
     const writes = [];
     const counts: number[] = [];
     for (const row of rows) {
-      const next = { ...row };
-      let changed = 0;
-      for (const { column, aad: aadFor } of ENVELOPES) {
-        const envelope = row[column];
-        const kid = envelope === null ? undefined : envelopeKid(envelope);
-        if (envelope === null || kid === undefined || !previous.has(kid)) continue;
-        try {
-          const { plaintext } = await keyring.decrypt(envelope, aadFor(row.userId));
-          next[column] = await keyring.encrypt(plaintext, aadFor(row.userId));
-          changed++;
-        } catch (err) {
-          if (!(err instanceof KeyringError)) throw err;
-          console.warn(JSON.stringify({ level: "warn", msg: "key rotation: envelope does not decrypt", user_id: row.userId, envelope: column }));
-        }
-      }
-      if (changed === 0) continue;
-      counts.push(changed);
-      writes.push(
-        db
-          .update(hevyConnections)
-          .set({ apiKeyEnvelope: next.apiKeyEnvelope, webhookSecretEnvelope: next.webhookSecretEnvelope, webhookAuthEnvelope: next.webhookAuthEnvelope })
-          .where(
-            and(
-              eq(hevyConnections.userId, row.userId),
-              ...ENVELOPES.map(({ column }) => sql`${hevyConnections[column]} IS ${row[column]}`),
-            ),
-          )
-          .returning({ userId: hevyConnections.userId }),
-      );
+      const resealed = await resealRow(deps, row, (kid) => previous.has(kid));
+      if (!resealed) continue;
+      counts.push(resealed.changed);
+      writes.push(resealed.update.returning({ userId: hevyConnections.userId }));
     }
     if (writes.length > 0) {
       const results = await db.batch(writes as [(typeof writes)[number], ...typeof writes]);
@@ -114,6 +89,39 @@ export async function reencryptEnvelopes(
     console.log(JSON.stringify({ level: "info", msg: "key rotation", reencrypted, ...status, current_kid: keyring.currentKid }));
   }
   return { reencrypted, ...status };
+}
+
+type EnvelopeRow = { userId: string } & Record<EnvelopeColumn, string | null>;
+
+/**
+ * The compare-and-set update re-encrypting under the current key every envelope of `row` whose key
+ * id `reseal` accepts (null when there is none): it applies only if the row's three envelopes are
+ * still the ones read — a re-connect or a webhook-secret rotation may have replaced them meanwhile.
+ * An envelope that fails to decrypt is left as it is (and logged, user id only). Used by this job
+ * and by every sync job on the connection it reads (src/services/sync/connection-state.ts).
+ */
+export async function resealRow(deps: Pick<Deps, "db" | "keyring">, row: EnvelopeRow, reseal: (kid: string) => boolean) {
+  const { db, keyring } = deps;
+  const next = { ...row };
+  let changed = 0;
+  for (const { column, aad: aadFor } of ENVELOPES) {
+    const envelope = row[column];
+    const kid = envelope === null ? undefined : envelopeKid(envelope);
+    if (envelope === null || kid === undefined || !reseal(kid)) continue;
+    try {
+      next[column] = await keyring.encrypt((await keyring.decrypt(envelope, aadFor(row.userId))).plaintext, aadFor(row.userId));
+      changed++;
+    } catch (err) {
+      if (!(err instanceof KeyringError)) throw err;
+      console.warn(JSON.stringify({ level: "warn", msg: "key rotation: envelope does not decrypt", user_id: row.userId, envelope: column }));
+    }
+  }
+  if (changed === 0) return null;
+  const update = db
+    .update(hevyConnections)
+    .set({ apiKeyEnvelope: next.apiKeyEnvelope, webhookSecretEnvelope: next.webhookSecretEnvelope, webhookAuthEnvelope: next.webhookAuthEnvelope })
+    .where(and(eq(hevyConnections.userId, row.userId), ...ENVELOPES.map(({ column }) => sql`${hevyConnections[column]} IS ${row[column]}`)));
+  return { update, changed };
 }
 
 /** How many envelopes are under an older key of the keyring, and how many under none: one query. */

@@ -3,6 +3,7 @@ import type { Db } from "../../db/client";
 import { hevyConnections, syncRuns } from "../../db/schema";
 import type { Deps } from "../../deps";
 import type { ConnectionRow } from "../connections";
+import { resealRow } from "../key-rotation";
 import { aad } from "../webhook-subscription";
 import type { SyncMessage } from "../../queue/messages";
 import { RetryLater } from "./retry";
@@ -15,30 +16,11 @@ export const AUTH_FAILED_MESSAGE = "Hevy rejected the API key (401). Paste a new
  * one on the way, so the old key can be retired once every connection synced.
  */
 export async function connectionApiKey(deps: Pick<Deps, "db" | "keyring">, row: ConnectionRow): Promise<string> {
-  const { keyring } = deps;
   const envelope = row.apiKeyEnvelope;
   if (envelope === null) throw new Error("the connection has no stored key");
-  const stale = (e: string | null) => e !== null && !e.startsWith(`v1:${keyring.currentKid}:`);
-  const reseal = async (e: string, aadValue: string) => keyring.encrypt((await keyring.decrypt(e, aadValue)).plaintext, aadValue);
-  const apiKey = (await keyring.decrypt(envelope, aad.apiKey(row.userId))).plaintext;
-  if (stale(envelope) || stale(row.webhookSecretEnvelope) || stale(row.webhookAuthEnvelope)) {
-    await deps.db
-      .update(hevyConnections)
-      .set({
-        apiKeyEnvelope: stale(envelope) ? await keyring.encrypt(apiKey, aad.apiKey(row.userId)) : envelope,
-        webhookSecretEnvelope: stale(row.webhookSecretEnvelope) ? await reseal(row.webhookSecretEnvelope!, aad.webhookSecret(row.userId)) : row.webhookSecretEnvelope,
-        webhookAuthEnvelope: stale(row.webhookAuthEnvelope) ? await reseal(row.webhookAuthEnvelope!, aad.webhookAuth(row.userId)) : row.webhookAuthEnvelope,
-      })
-      // Only if nothing replaced any of them meanwhile (a re-connect, a webhook-secret rotation, the rotation job).
-      .where(
-        and(
-          eq(hevyConnections.userId, row.userId),
-          eq(hevyConnections.apiKeyEnvelope, envelope),
-          sql`${hevyConnections.webhookSecretEnvelope} IS ${row.webhookSecretEnvelope}`,
-          sql`${hevyConnections.webhookAuthEnvelope} IS ${row.webhookAuthEnvelope}`,
-        ),
-      );
-  }
+  const apiKey = (await deps.keyring.decrypt(envelope, aad.apiKey(row.userId))).plaintext;
+  const resealed = await resealRow(deps, row, (kid) => kid !== deps.keyring.currentKid);
+  if (resealed) await resealed.update;
   return apiKey;
 }
 
