@@ -4,6 +4,7 @@ import { createDeps } from "./deps";
 import type { Env } from "./env";
 import { handleQueueBatch } from "./queue/consumer";
 import { reencryptEnvelopes } from "./services/key-rotation";
+import { queueRollupRebuilds } from "./services/metrics/rollup-rebuild";
 
 const app = createApp();
 
@@ -12,7 +13,7 @@ export default {
   queue: (batch, env) => handleQueueBatch(batch, env),
   scheduled: async (_controller, env) => {
     const deps = await createDeps(env);
-    const steps = { fanOutDeltas, resumeBackfills, reencryptEnvelopes };
+    const steps = { fanOutDeltas, resumeBackfills, reencryptEnvelopes, queueRollupRebuilds };
     // Independent steps: one failing (D1 hiccup, queue down) must not cost the others their run.
     let failed: unknown;
     for (const [step, run] of Object.entries(steps)) {

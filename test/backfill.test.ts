@@ -284,9 +284,10 @@ describe("backfill", () => {
     const one = await measure(1);
     const five = await measure(5);
     expect((five.roundTrips - one.roundTrips) / 4).toBe(1);
-    // Fourteen statements a page, one round trip: the store's eleven (rows, exercises, sets, the PRs
-    // kept at write time, the unified feed's pairs), the skipped-records note, progress, the run's count.
-    expect((five.statements - one.statements) / 4).toBe(14);
+    // Twenty-one statements a page, one round trip: the store's eighteen (rows, exercises, sets, the
+    // PRs and weekly rollups kept at write time, the unified feed's pairs), the skipped-records note,
+    // progress, the run's count.
+    expect((five.statements - one.statements) / 4).toBe(21);
     // 10 workouts with ~25 sets each, in one batch: the per-page cost does not grow with the sets.
     const sets = await env.DB.prepare("SELECT count(*) AS n FROM hevy_sets WHERE user_id = ?").bind(user.id).first<{ n: number }>();
     expect(sets!.n).toBeGreaterThan(80 * 15);

@@ -6,6 +6,7 @@ import { createApp } from "../src/app";
 import { runBatch } from "../src/db/batch";
 import type { Workout, SetType } from "../src/hevy/types";
 import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "../src/services/sync/store";
+import { rollupOwner } from "../src/services/metrics/rollups";
 import type { TestContext, TestUser } from "./helpers";
 
 /** [type, weight_kg, reps] */
@@ -35,11 +36,11 @@ export function workout(id: string, start: string, minutes: number, exercises: E
 }
 
 export async function store(userId: string, workouts: Workout[]): Promise<void> {
-  await runBatch(env.DB, upsertWorkoutsStatements(userId, workouts, Date.now()));
+  await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, userId), workouts, Date.now()));
 }
 
 export async function remove(userId: string, id: string, deletedAt: number): Promise<void> {
-  await runBatch(env.DB, deleteWorkoutsStatements(userId, [{ id, deletedAt }], Date.now()));
+  await runBatch(env.DB, deleteWorkoutsStatements(await rollupOwner(env.DB, userId), [{ id, deletedAt }], Date.now()));
 }
 
 /** A template row: owner '' is a built-in shared by everyone, a user id a custom one. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { runBatch } from "../src/db/batch";
 import type { Workout } from "../src/hevy/types";
 import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "../src/services/sync/store";
+import { rollupOwner } from "../src/services/metrics/rollups";
 import { createUser, useTestContext } from "./helpers";
 import { getAt, type Pr, template, uniqueId } from "./metrics-fixtures";
 import { expectedPrs, type Row } from "./metrics-oracle";
@@ -79,25 +80,25 @@ describe("numbers kept at write time", () => {
           // Creates, edits and re-creations, one to three workouts a batch, now and then the same one twice.
           const batch = Array.from({ length: r.int(1, 3) }, () => randomWorkout(r.pick(ids), (clock += r.int(1, 5))));
           if (r.next() < 0.15) batch.push({ ...randomWorkout(batch[0]!.id, batch[0]!.updatedAt), updatedAt: batch[0]!.updatedAt - 1 });
-          await runBatch(env.DB, upsertWorkoutsStatements(user.id, batch, now));
+          await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, user.id), batch, now));
           const latest = new Map<string, Workout>();
           for (const w of batch) if (!latest.has(w.id) || w.updatedAt >= latest.get(w.id)!.updatedAt) latest.set(w.id, w);
           for (const w of latest.values()) apply(w);
         } else if (roll < 0.7) {
           // An older version arriving late: ignored.
           const w = randomWorkout(r.pick(ids), clock - r.int(1, 50));
-          await runBatch(env.DB, upsertWorkoutsStatements(user.id, [w], now));
+          await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, user.id), [w], now));
           apply(w);
         } else if (roll < 0.92) {
           const id = r.pick(ids);
           const at = (clock += r.int(1, 5));
-          await runBatch(env.DB, deleteWorkoutsStatements(user.id, [{ id, deletedAt: at }], now));
+          await runBatch(env.DB, deleteWorkoutsStatements(await rollupOwner(env.DB, user.id), [{ id, deletedAt: at }], now));
           tombstone(id, at);
         } else {
           // A deletion older than the stored version: ignored.
           const id = r.pick(ids);
           const at = clock - r.int(1, 50);
-          await runBatch(env.DB, deleteWorkoutsStatements(user.id, [{ id, deletedAt: at }], now));
+          await runBatch(env.DB, deleteWorkoutsStatements(await rollupOwner(env.DB, user.id), [{ id, deletedAt: at }], now));
           tombstone(id, at);
         }
 
@@ -113,7 +114,9 @@ describe("numbers kept at write time", () => {
   }
 });
 
-describe("what keeping PRs costs a write", () => {
+const DAY = 86_400_000;
+
+describe("what keeping PRs and rollups costs a write", () => {
   const t = useTestContext();
 
   /** Rows D1 read to store one page of 10 new workouts for a user who already has `stored` of them. */
@@ -123,19 +126,21 @@ describe("what keeping PRs costs a write", () => {
     await template("", tid, "Bench Press", "chest", []);
     const make = (i: number): Workout => ({
       id: `w-${i}`, title: `W${i}`, description: null, routineId: null,
-      startTime: Date.parse("2026-01-01T08:00:00Z") + i * 3_600_000, endTime: Date.parse("2026-01-01T09:00:00Z") + i * 3_600_000,
+      // One a day: a write recomputes the weeks it touches (rollups), so what must not grow with the
+      // history is the rest — a week holds at most seven workouts here, at 20 stored as at 300.
+      startTime: Date.parse("2026-01-01T08:00:00Z") + i * DAY, endTime: Date.parse("2026-01-01T09:00:00Z") + i * DAY,
       updatedAt: 1_000 + i, createdAt: null,
       exercises: [{ index: 0, title: "Bench Press", notes: null, supersetId: null, exerciseTemplateId: tid,
         sets: [40, 60, 80].map((kg, si) => ({ index: si, type: "normal", weightKg: kg + i / 1000, reps: 5, distanceMeters: null, durationSeconds: null, rpe: null, customMetric: null })) }],
     });
     for (let i = 0; i < stored; i += 50) {
-      await runBatch(env.DB, upsertWorkoutsStatements(user.id, Array.from({ length: Math.min(50, stored - i) }, (_, j) => make(i + j)), Date.now()));
+      await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, user.id), Array.from({ length: Math.min(50, stored - i) }, (_, j) => make(i + j)), Date.now()));
     }
     // The latest workout holds every PR (the heaviest sets); a new version with a new title only.
     const page = retitleLatest
       ? [{ ...make(stored - 1), title: "Renamed", updatedAt: 5_000_000 }]
       : Array.from({ length: 10 }, (_, j) => make(stored + j));
-    const results = await runBatch(env.DB, upsertWorkoutsStatements(user.id, page, Date.now()));
+    const results = await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, user.id), page, Date.now()));
     return results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
   }
 

@@ -3,6 +3,7 @@ import { expect } from "vitest";
 import { runBatch } from "../src/db/batch";
 import type { Workout } from "../src/hevy/types";
 import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "../src/services/sync/store";
+import { rollupOwner } from "../src/services/metrics/rollups";
 import type { TestContext, TestUser } from "./helpers";
 
 // Shared by the unified-feed tests: fixtures written through the real write paths
@@ -47,11 +48,11 @@ export function hevy(id: string, start: number, minutes: number, opts: { title?:
 
 /** Stores (or edits: a newer version) Hevy workouts through the sync's own statements, as one batch. */
 export async function storeHevy(userId: string, workouts: Workout[]) {
-  await runBatch(env.DB, upsertWorkoutsStatements(userId, workouts.map((w) => ({ ...w, updatedAt: ++version })), Date.now()));
+  await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, userId), workouts.map((w) => ({ ...w, updatedAt: ++version })), Date.now()));
 }
 
 export async function deleteHevy(userId: string, ids: string[]) {
-  await runBatch(env.DB, deleteWorkoutsStatements(userId, ids.map((id) => ({ id, deletedAt: ++version })), Date.now()));
+  await runBatch(env.DB, deleteWorkoutsStatements(await rollupOwner(env.DB, userId), ids.map((id) => ({ id, deletedAt: ++version })), Date.now()));
 }
 
 export interface SourceItem {

@@ -5,6 +5,7 @@ import { runBatch } from "../src/db/batch";
 import { createDb } from "../src/db/client";
 import { instrumentD1, newD1Stats } from "../src/db/instrument";
 import { upsertWorkoutsStatements } from "../src/services/sync/store";
+import { rollupOwner } from "../src/services/metrics/rollups";
 import type { HevyWorkout } from "./fakes/hevy";
 import { createUser, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { drainQueue, fastBackfill } from "./queue-helpers";
@@ -140,7 +141,7 @@ describe("GET /api/v1/workouts/hevy", () => {
       id: `00000000-0000-4000-8000-00000000000${i}`, title: `Inserted ${i}`, description: null, routineId: null,
       startTime: start, endTime: start + 3_600_000, updatedAt: Date.now(), createdAt: Date.now(), exercises: [],
     }));
-    await runBatch(env.DB, upsertWorkoutsStatements(user.id, inserts, Date.now()));
+    await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, user.id), inserts, Date.now()));
     const rest = await listAll(t, user, "limit=10", firstPage.next_cursor);
     const seen = [...firstPage.data, ...rest].map((w) => w.id);
     expect(new Set(seen).size).toBe(seen.length);

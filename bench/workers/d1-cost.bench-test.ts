@@ -18,6 +18,7 @@ import worker from "../../src/index";
 import { Keyring } from "../../src/lib/crypto";
 import { handleQueueBatch } from "../../src/queue/consumer";
 import { upsertWorkoutsStatements } from "../../src/services/sync/store";
+import { rollupOwner } from "../../src/services/metrics/rollups";
 import { currentPrs } from "../../src/services/metrics/prs";
 import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import { createUser } from "../../src/services/users";
@@ -72,7 +73,7 @@ it(`D1 cost per operation, ${WORKOUTS} workouts`, async () => {
   const withoutPrUpkeep = (statements: ReturnType<typeof upsertWorkoutsStatements>) =>
     statements.filter((q) => !dialect.sqlToQuery(q).sql.includes("hevy_pr"));
   const pageWrite = async (workouts: typeof history, userId = user.id, keepPrs = true) => {
-    const statements = upsertWorkoutsStatements(userId, workouts, Date.now());
+    const statements = upsertWorkoutsStatements(await rollupOwner(env.DB, userId), workouts, Date.now());
     const results = await runBatch(env.DB, keepPrs ? statements : withoutPrUpkeep(statements));
     return {
       sqlMs: results.reduce((n, r) => n + (r.meta.duration ?? 0), 0),

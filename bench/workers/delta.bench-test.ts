@@ -12,6 +12,7 @@ import { Keyring } from "../../src/lib/crypto";
 import { handleQueueBatch } from "../../src/queue/consumer";
 import type { SyncMessage } from "../../src/queue/messages";
 import { upsertWorkoutsStatements } from "../../src/services/sync/store";
+import { rollupOwner } from "../../src/services/metrics/rollups";
 import { createUser } from "../../src/services/users";
 import { FakeHevy } from "../../test/fakes/hevy";
 import { stored, truth } from "../../test/stored";
@@ -40,7 +41,7 @@ it(`delta over ${CONNECTIONS} connections`, async () => {
     const history = fake.generateHistory(account.apiKey, 3, { seed: i });
     const now = Date.now();
     await runBatch(env.DB, [
-      ...upsertWorkoutsStatements(user.id, history.map((w) => workoutSchema.parse(w)), now),
+      ...upsertWorkoutsStatements(await rollupOwner(env.DB, user.id), history.map((w) => workoutSchema.parse(w)), now),
       deps.db.insert(hevyConnections).values({
         userId: user.id, status: "active", hevyUserId: account.userId, hevyUserName: account.name,
         apiKeyEnvelope: await keyring.encrypt(account.apiKey, `hevy_api_key:${user.id}`), webhookStatus: "unavailable",

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 // Every instant is stored as integer milliseconds since the epoch (UTC): compact,
@@ -223,6 +224,62 @@ export const hevyPrDirty = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.templateId] })],
 );
+
+/**
+ * Weekly rollups kept at write time (src/services/metrics/rollups.ts, SPEC §7/§12): one row per
+ * Monday-start week in the zone `hevy_rollup_state` names, with that week's UTC bounds
+ * [from_ms, to_ms) — SQLite knows no zones, so the Worker computes the bounds once and every
+ * later write finds a stored workout's week by its start time. `dirty` marks, inside one write
+ * batch, the weeks it must recompute; always 0 between batches. A week whose workouts all went
+ * keeps its row with zeros.
+ */
+export const hevyWeeks = sqliteTable(
+  "hevy_weeks",
+  {
+    userId: text("user_id").notNull(),
+    weekStart: text("week_start").notNull(),
+    fromMs: integer("from_ms").notNull(),
+    toMs: integer("to_ms").notNull(),
+    workouts: integer("workouts").notNull().default(0),
+    /** Every logged set, warm-ups included. */
+    sets: integer("sets").notNull().default(0),
+    /** Σ of the week's per-workout volumes (non-warm-up weight × reps). */
+    volumeKg: real("volume_kg").notNull().default(0),
+    dirty: integer("dirty").notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.weekStart] }),
+    index("hevy_weeks_user_from_idx").on(t.userId, t.fromMs),
+    index("hevy_weeks_dirty_idx").on(t.userId, t.weekStart).where(sql`dirty = 1`),
+  ],
+);
+
+/**
+ * Per week and exercise template: the non-warm-up sets and their Σ weight × reps, the input of the
+ * muscle-group rollups. Kept per template, not per muscle group, so a template whose groups change
+ * needs no rebuild: the groups are applied when read. `template_id` '' is an exercise without one.
+ */
+export const hevyWeekTemplates = sqliteTable(
+  "hevy_week_templates",
+  {
+    userId: text("user_id").notNull(),
+    weekStart: text("week_start").notNull(),
+    templateId: text("template_id").notNull(),
+    sets: integer("sets").notNull(),
+    volumeKg: real("volume_kg").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.weekStart, t.templateId] })],
+);
+
+/**
+ * A row means: the user's weekly rollups are complete in `zone`. Readers whose user is in another
+ * zone (a change not yet rebuilt), or with no row (before the first rebuild), compute from the
+ * workouts instead; writes keep the rollups only while the row names the zone they computed weeks in.
+ */
+export const hevyRollupState = sqliteTable("hevy_rollup_state", {
+  userId: text("user_id").primaryKey(),
+  zone: text("zone").notNull(),
+});
 
 /**
  * Hevy records that could not be stored (no id, unparseable times): the rest of their page is

@@ -3,6 +3,7 @@ import { createDeps, type Deps, withD1Stats } from "../deps";
 import type { Env } from "../env";
 import { defaultExportJobOptions, type ExportJobOptions, runExportJob } from "../services/export-job";
 import { purgeExportFiles, recordExportDeadLetter } from "../services/exports";
+import { rebuildRollups } from "../services/metrics/rollup-rebuild";
 import { type BackfillOptions, defaultBackfillOptions, runBackfillChunk } from "../services/sync/backfill";
 import { defaultDeltaOptions, type DeltaOptions, runDelta } from "../services/sync/delta";
 import { fetchWebhookWorkout } from "../services/sync/webhook-fetch";
@@ -42,6 +43,8 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
       if (!parsed.success) log("error", "poison message recorded", { queue: batch.queue, id: message.id });
       else if (parsed.data.type === "export") await recordExportDeadLetter(deps, deps.exportsBucket, parsed.data);
       else if (parsed.data.type === "purge_exports") logPurgeDeadLetter(parsed.data);
+      // Readers compute from the workouts meanwhile, and the hourly cron queues the rebuild again.
+      else if (parsed.data.type === "rebuild_rollups") log("warn", "rollup rebuild gave up; the cron queues it again", { userId: parsed.data.userId });
       else await recordDeadLetter(deps, parsed.data);
       message.ack();
       continue;
@@ -84,6 +87,9 @@ async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptio
     case "purge_exports":
       // Throws while R2 fails, so the queue redelivers it with growing delay.
       return purgeExportFiles(deps, deps.exportsBucket, message.userId, message.uploads);
+    case "rebuild_rollups":
+      await rebuildRollups(deps, message.userId);
+      return;
   }
 }
 

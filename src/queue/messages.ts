@@ -49,11 +49,25 @@ export const purgeExportsMessage = z.object({
   uploads: z.array(z.object({ key: z.string().min(1).max(256), uploadId: z.string().min(1).max(1024) })).max(PURGE_UPLOADS_MAX),
 });
 
-export const syncMessage = z.discriminatedUnion("type", [backfillMessage, deltaMessage, webhookWorkoutMessage, exportMessage, purgeExportsMessage]);
+/** Rebuilds one user's weekly rollups from their rows (src/services/metrics/rollup-rebuild.ts). */
+export const rebuildRollupsMessage = z.object({
+  type: z.literal("rebuild_rollups"),
+  userId,
+});
+
+export const syncMessage = z.discriminatedUnion("type", [
+  backfillMessage,
+  deltaMessage,
+  webhookWorkoutMessage,
+  exportMessage,
+  purgeExportsMessage,
+  rebuildRollupsMessage,
+]);
 
 export type BackfillMessage = z.infer<typeof backfillMessage>;
 export type DeltaMessage = z.infer<typeof deltaMessage>;
 export type WebhookWorkoutMessage = z.infer<typeof webhookWorkoutMessage>;
 export type ExportMessage = z.infer<typeof exportMessage>;
 export type PurgeExportsMessage = z.infer<typeof purgeExportsMessage>;
+export type RebuildRollupsMessage = z.infer<typeof rebuildRollupsMessage>;
 export type SyncMessage = z.infer<typeof syncMessage>;

@@ -2,19 +2,24 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env";
 import { canonicalTimeZone, isValidTimeZone } from "../lib/time";
-import { jsonBody } from "../lib/validation";
+import { jsonBody, validate } from "../lib/validation";
 import { requireAdmin } from "../lib/middleware";
 import { keyRotationStatus } from "../services/key-rotation";
-import { createUser } from "../services/users";
+import { changeTimezone, createUser } from "../services/users";
+
+const timezone = z
+  .string()
+  .refine(isValidTimeZone, "must be an IANA time zone such as Europe/Berlin")
+  .transform(canonicalTimeZone);
 
 const createUserBody = z.strictObject({
   email: z.email().max(254),
-  timezone: z
-    .string()
-    .refine(isValidTimeZone, "must be an IANA time zone such as Europe/Berlin")
-    .transform(canonicalTimeZone)
-    .default("UTC"),
+  timezone: timezone.default("UTC"),
 });
+
+const updateUserBody = z.strictObject({ timezone });
+
+const userIdParam = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9-]+$/, "not a user id") });
 
 export const adminRoutes = new Hono<AppEnv>()
   .use(requireAdmin)
@@ -22,6 +27,10 @@ export const adminRoutes = new Hono<AppEnv>()
     const { user, apiToken } = await createUser(c.var.deps, c.req.valid("json"));
     return c.json({ user, api_token: apiToken }, 201);
   })
+  // A user's time zone (weeks, wake-up days); their weekly rollups are rebuilt in the new zone.
+  .patch("/users/:id", validate("param", userIdParam), ...jsonBody(updateUserBody), async (c) =>
+    c.json(await changeTimezone(c.var.deps, c.req.valid("param").id, c.req.valid("json").timezone)),
+  )
   // After a KEY_ENCRYPTION_KEY rotation: the old key may be retired once envelopes_under_old_keys is 0.
   .get("/key-rotation", async (c) => {
     const { remaining, unreadable } = await keyRotationStatus(c.var.deps);

@@ -1,4 +1,4 @@
-import { and, eq, ne } from "drizzle-orm";
+import { and, eq, getTableColumns, ne, sql } from "drizzle-orm";
 import { runBatch } from "../db/batch";
 import type { Db } from "../db/client";
 import {
@@ -8,6 +8,8 @@ import {
   hevySets,
   hevyPrs,
   hevySkippedWorkouts,
+  hevyWeeks,
+  hevyWeekTemplates,
   hevyWorkouts,
   syncRuns,
 } from "../db/schema";
@@ -46,6 +48,21 @@ export const notConnected = () =>
 /** The user's connection, unless they disconnected it (a disconnected row only keeps what a re-connect needs). */
 export async function findConnection(db: Db, userId: string): Promise<ConnectionRow | undefined> {
   return db.select().from(hevyConnections).where(and(eq(hevyConnections.userId, userId), ne(hevyConnections.status, "disconnected"))).get();
+}
+
+/** What a sync job works with: the connection, and the zone the user's weekly rollups are in (null: none yet). */
+export type JobConnection = ConnectionRow & { rollupZone: string | null };
+
+/** findConnection for a sync job: the same row, with the rollup zone its writes need, in the same query. */
+export async function findJobConnection(db: Db, userId: string): Promise<JobConnection | undefined> {
+  return db
+    .select({
+      ...getTableColumns(hevyConnections),
+      rollupZone: sql<string | null>`(SELECT r.zone FROM hevy_rollup_state r WHERE r.user_id = ${hevyConnections.userId})`,
+    })
+    .from(hevyConnections)
+    .where(and(eq(hevyConnections.userId, userId), ne(hevyConnections.status, "disconnected")))
+    .get();
 }
 
 /** The row whatever its status, disconnected included. */
@@ -110,7 +127,7 @@ export function startRunStatements(db: Db, userId: string, runId: string, now: n
 const backfillRunRow = (db: Db, userId: string, runId: string, now: number) =>
   db.insert(syncRuns).values({ id: runId, userId, kind: "backfill", outcome: "running", startedAt: now }).onConflictDoNothing();
 
-/** Statements deleting every Hevy row of one user (workouts, exercises, sets, custom templates, sync runs, skipped notes, PRs). */
+/** Statements deleting every Hevy row of one user (workouts, exercises, sets, custom templates, sync runs, skipped notes, PRs, rollups). */
 export function purgeStatements(db: Db, userId: string) {
   return [
     db.delete(hevySets).where(eq(hevySets.userId, userId)),
@@ -120,6 +137,9 @@ export function purgeStatements(db: Db, userId: string) {
     db.delete(syncRuns).where(eq(syncRuns.userId, userId)),
     db.delete(hevySkippedWorkouts).where(eq(hevySkippedWorkouts.userId, userId)),
     db.delete(hevyPrs).where(eq(hevyPrs.userId, userId)),
+    // The rollups of no workouts are empty: the state row (the zone) stays valid.
+    db.delete(hevyWeeks).where(eq(hevyWeeks.userId, userId)),
+    db.delete(hevyWeekTemplates).where(eq(hevyWeekTemplates.userId, userId)),
   ] as const;
 }
 

@@ -1,9 +1,11 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { apiTokens, users } from "../db/schema";
+import { apiTokens, hevyRollupState, users } from "../db/schema";
 import type { AuthUser } from "../env";
 import { randomSecret, sha256Hex } from "../lib/crypto";
-import { AppError } from "../lib/errors";
+import { AppError, notFound } from "../lib/errors";
+import type { SyncMessage } from "../queue/messages";
+import { rebuildMessage } from "./metrics/rollup-rebuild";
 
 export const API_TOKEN_PREFIX = "vt_";
 
@@ -29,6 +31,8 @@ export async function createUser(
     await deps.db.batch([
       deps.db.insert(users).values({ ...user, createdAt: now }),
       deps.db.insert(apiTokens).values({ id: crypto.randomUUID(), userId: user.id, tokenDigest, createdAt: now }),
+      // No workouts yet: the weekly rollups are complete (empty) in the user's zone.
+      deps.db.insert(hevyRollupState).values({ userId: user.id, zone: user.timezone }),
     ]);
   } catch (err) {
     // A concurrent request registered the same email between the check and the insert.
@@ -51,4 +55,28 @@ export async function userForToken(db: Db, token: string): Promise<AuthUser | nu
     .get();
   if (!row || row.revokedAt !== null) return null;
   return { id: row.id, email: row.email, timezone: row.timezone };
+}
+
+/**
+ * Moves a user to another time zone. Weekly numbers are per local week, so the rollups kept in the
+ * old zone stop counting in the same batch (readers compute from the workouts meanwhile) and a
+ * rebuild is queued; with no live workout the empty rollups are complete in the new zone at once.
+ */
+export async function changeTimezone(
+  deps: { db: Db; queue: Pick<Queue<SyncMessage>, "send"> },
+  userId: string,
+  timezone: string,
+): Promise<AuthUser> {
+  const row = await deps.db.select({ id: users.id, email: users.email, timezone: users.timezone }).from(users).where(eq(users.id, userId)).get();
+  if (!row) throw notFound("No user with this id.");
+  if (row.timezone === timezone) return row;
+  const [, , settled] = await deps.db.batch([
+    deps.db.update(users).set({ timezone }).where(eq(users.id, userId)),
+    deps.db.delete(hevyRollupState).where(eq(hevyRollupState.userId, userId)),
+    deps.db.run(sql`INSERT INTO hevy_rollup_state (user_id, zone) SELECT ${userId}, ${timezone}
+      WHERE NOT EXISTS (SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.deleted_at IS NULL)`),
+  ]);
+  // If the send fails, the hourly cron queues the rebuild (src/services/metrics/rollup-rebuild.ts).
+  if (settled.meta.changes === 0) await deps.queue.send(rebuildMessage(userId));
+  return { ...row, timezone };
 }

@@ -1,5 +1,7 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
+import { addDays, localDate, mondayOf, startOfLocalDay } from "../../lib/zoned-time";
 import type { MetricPart } from "./part";
+import { rollupsReady } from "./rollups";
 
 export interface MuscleGroupView {
   muscle_group: string;
@@ -16,23 +18,68 @@ export interface Range {
 }
 
 /**
- * Sets and volume per muscle group over the workouts in `range`. Aggregated per
- * template first (so each template's groups are looked up once), then spread
- * over the template's primary group (1) and secondary groups (0.5). A user's
- * custom template wins over a built-in one with the same id; an exercise whose
- * template is unknown (or missing) counts under `other`.
+ * How a range splits over the local weeks of `zone`: the whole weeks inside it (`weeks`, by their
+ * Mondays: [first, end), either side open when the range is) and the partial weeks at its ends
+ * (`edges`, instant ranges). With no whole week inside, the whole range is one edge.
  */
-export function muscleGroups(userId: string, range: Range): MetricPart<MuscleGroupView[]> {
-  const from = range.from === undefined ? sql`` : sql` AND w.start_time >= ${range.from}`;
-  const to = range.to === undefined ? sql`` : sql` AND w.start_time < ${range.to}`;
+export function splitByWeeks(range: Range, zone: string): { weeks: { first?: string; end?: string } | null; edges: Range[] } {
+  let first: { monday: string; from: number } | undefined;
+  if (range.from !== undefined) {
+    let monday = mondayOf(localDate(range.from, zone));
+    let from = startOfLocalDay(monday, zone);
+    if (from < range.from) {
+      monday = addDays(monday, 7);
+      from = startOfLocalDay(monday, zone);
+    }
+    first = { monday, from };
+  }
+  let end: { monday: string; from: number } | undefined;
+  if (range.to !== undefined) {
+    const monday = mondayOf(localDate(range.to, zone));
+    end = { monday, from: startOfLocalDay(monday, zone) };
+  }
+  if (first && end && first.from >= end.from) return { weeks: null, edges: [range] };
+  const edges: Range[] = [];
+  if (first && range.from! < first.from) edges.push({ from: range.from, to: first.from });
+  if (end && end.from < range.to!) edges.push({ from: end.from, to: range.to });
+  return { weeks: { first: first?.monday, end: end?.monday }, edges };
+}
+
+/**
+ * Sets and volume per muscle group over the workouts in `range`, per template first (so each
+ * template's groups are looked up once), then spread over the template's primary group (1) and
+ * secondary groups (0.5). A user's custom template wins over a built-in one with the same id; an
+ * exercise whose template is unknown (or missing) counts under `other`.
+ *
+ * The per-template numbers come from the week-and-template rollups (src/services/metrics/rollups.ts)
+ * for the whole local weeks inside the range, and from the sets of the partial weeks at its ends;
+ * when the rollups are not complete in `zone`, from the sets of the whole range. One statement:
+ * the branches not taken read nothing (`ready.ok` fails in their outermost loop). Groups are
+ * applied when read, so a template whose muscle groups change needs no rebuild.
+ */
+export function muscleGroups(userId: string, zone: string, range: Range): MetricPart<MuscleGroupView[]> {
+  const { weeks, edges } = splitByWeeks(range, zone);
+  const scan = (gate: 0 | 1, r: Range) => sql`
+    SELECT e.exercise_template_id AS tid, 1 AS sets, s.weight_kg * s.reps AS volume
+    FROM ready
+    CROSS JOIN hevy_workouts w ON w.user_id = ${userId}
+    CROSS JOIN hevy_exercises e ON e.user_id = w.user_id AND e.workout_id = w.id
+    CROSS JOIN hevy_sets s ON s.user_id = e.user_id AND s.workout_id = e.workout_id AND s.exercise_index = e.exercise_index
+    WHERE ready.ok = ${gate} AND w.deleted_at IS NULL AND s.type <> 'warmup'${bound(r)}`;
+  const branches: SQL[] = [scan(0, range)];
+  if (weeks) {
+    const first = weeks.first === undefined ? sql`` : sql` AND t.week_start >= ${weeks.first}`;
+    const end = weeks.end === undefined ? sql`` : sql` AND t.week_start < ${weeks.end}`;
+    branches.push(sql`
+      SELECT nullif(t.template_id, '') AS tid, t.sets AS sets, t.volume_kg AS volume
+      FROM ready CROSS JOIN hevy_week_templates t ON t.user_id = ${userId}
+      WHERE ready.ok = 1${first}${end}`);
+  }
+  for (const edge of edges) branches.push(scan(1, edge));
   return {
-    statement: sql`WITH per_template AS MATERIALIZED (
-        SELECT e.exercise_template_id AS tid, count(*) AS sets, total(s.weight_kg * s.reps) AS volume
-        FROM hevy_workouts w
-        CROSS JOIN hevy_exercises e ON e.user_id = w.user_id AND e.workout_id = w.id
-        CROSS JOIN hevy_sets s ON s.user_id = e.user_id AND s.workout_id = e.workout_id AND s.exercise_index = e.exercise_index
-        WHERE w.user_id = ${userId} AND w.deleted_at IS NULL AND s.type <> 'warmup'${from}${to}
-        GROUP BY e.exercise_template_id
+    statement: sql`WITH ready AS MATERIALIZED (${rollupsReady(userId, zone)}), per_template AS MATERIALIZED (
+        SELECT tid, sum(sets) AS sets, total(volume) AS volume FROM (${sql.join(branches, sql` UNION ALL `)})
+        GROUP BY tid
       ), resolved AS (
         SELECT p.sets, p.volume,
           coalesce(cu.primary_muscle_group, bi.primary_muscle_group, 'other') AS primary_group,
@@ -51,4 +98,10 @@ export function muscleGroups(userId: string, range: Range): MetricPart<MuscleGro
       GROUP BY muscle_group ORDER BY sets DESC, volume_kg DESC, muscle_group`,
     read: (rows) => rows as MuscleGroupView[],
   };
+}
+
+function bound(r: Range): SQL {
+  const from = r.from === undefined ? sql`` : sql` AND w.start_time >= ${r.from}`;
+  const to = r.to === undefined ? sql`` : sql` AND w.start_time < ${r.to}`;
+  return sql`${from}${to}`;
 }

@@ -34,9 +34,9 @@ export async function getSummary(deps: MetricsDeps, user: MetricsUser, weekCount
   const weeks = mondayWeeks(deps.now(), user.timezone, weekCount);
   const window = { from: weeks[0]!.from, to: weeks.at(-1)!.to };
   const [trend, prs, groups, sessions, recovery] = await runParts(deps.d1, [
-    weeklyTrend(user.id, weeks),
+    weeklyTrend(user.id, user.timezone, weeks),
     currentPrs(user.id),
-    muscleGroups(user.id, window),
+    muscleGroups(user.id, user.timezone, window),
     recentSessions(user.id),
     latestSessionRecovery(user.id, user.timezone),
   ]);
@@ -53,7 +53,7 @@ export async function getSummary(deps: MetricsDeps, user: MetricsUser, weekCount
 
 /** GET /hevy/trends: the summary's `weeks` and `totals`. */
 export async function getTrends(deps: MetricsDeps, user: MetricsUser, weekCount: number): Promise<Pick<Summary, "weeks" | "totals">> {
-  const [trend] = await runParts(deps.d1, [weeklyTrend(user.id, mondayWeeks(deps.now(), user.timezone, weekCount))]);
+  const [trend] = await runParts(deps.d1, [weeklyTrend(user.id, user.timezone, mondayWeeks(deps.now(), user.timezone, weekCount))]);
   return { weeks: trend, totals: totalsOf(trend) };
 }
 
@@ -65,7 +65,7 @@ export async function getPrs(deps: MetricsDeps, user: MetricsUser): Promise<PrVi
 
 /** GET /hevy/muscle-groups: the rollup over workouts starting in [from, to). */
 export async function getMuscleGroups(deps: MetricsDeps, user: MetricsUser, range: Range): Promise<MuscleGroupView[]> {
-  const [groups] = await runParts(deps.d1, [muscleGroups(user.id, range)]);
+  const [groups] = await runParts(deps.d1, [muscleGroups(user.id, user.timezone, range)]);
   return groups;
 }
 

@@ -5,7 +5,7 @@ import type { Deps } from "../../deps";
 import { HevyError, TEMPLATES_PAGE_SIZE, WORKOUTS_PAGE_SIZE } from "../../hevy/client";
 import type { ExerciseTemplate, Page, Workout } from "../../hevy/types";
 import type { BackfillMessage } from "../../queue/messages";
-import { findConnection } from "../connections";
+import { findJobConnection } from "../connections";
 import { connectionApiKey, deferWhilePaused, type Delivery, FIRST_DELIVERY, markNeedsReconnect, noteRetry } from "./connection-state";
 import { forEachPage } from "./pages";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy, withHevyRetry } from "./retry";
@@ -54,7 +54,7 @@ export async function runBackfillChunk(
   delivery: Delivery = FIRST_DELIVERY,
 ): Promise<void> {
   const pass = msg.pass ?? 1;
-  const row = await findConnection(deps.db, msg.userId);
+  const row = await findJobConnection(deps.db, msg.userId);
   if (!row || row.backfillRunId !== msg.runId || row.backfillPass !== pass || row.status !== "active" || row.backfillState === "done") return;
   const scope = scopeOf(row, { id: msg.runId, pass });
   if (!scope || (await deferWhilePaused(deps, row, msg, delivery))) return;
@@ -149,7 +149,7 @@ export async function runBackfillChunk(
       const at = deps.now();
       const ids = result.items.map((w) => w.id);
       const writes: Batchable[] = [
-        ...upsertWorkoutsStatements(msg.userId, result.items, at, guard),
+        ...upsertWorkoutsStatements(scope, result.items, at, guard),
         ...skippedStatements(scope, result.skipped, ids, at),
       ];
       // A reconciling walk marks every live workout it saw, stored anew or not.

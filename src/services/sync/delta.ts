@@ -5,7 +5,7 @@ import type { Deps } from "../../deps";
 import { HevyError, WORKOUTS_PAGE_SIZE } from "../../hevy/client";
 import type { Page, Workout, WorkoutEvent } from "../../hevy/types";
 import type { DeltaMessage } from "../../queue/messages";
-import { type ConnectionRow, findConnection } from "../connections";
+import { type ConnectionRow, findJobConnection } from "../connections";
 import { aad, openStored, subscribeWebhook } from "../webhook-subscription";
 import { connectionApiKey, deferWhilePaused, type Delivery, FIRST_DELIVERY, markNeedsReconnect, noteRetry } from "./connection-state";
 import { forEachPage } from "./pages";
@@ -42,7 +42,7 @@ type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "now" | 
  * first cursor).
  */
 export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: DeltaOptions = defaultDeltaOptions, delivery: Delivery = FIRST_DELIVERY): Promise<void> {
-  const row = await findConnection(deps.db, msg.userId);
+  const row = await findJobConnection(deps.db, msg.userId);
   if (!row || row.status !== "active" || row.backfillState !== "done") return;
   const scope = scopeOf(row);
   if (!scope || (await deferWhilePaused(deps, row, msg, delivery))) return;
@@ -90,15 +90,16 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
       }
     }
     const at = deps.now();
-    const upsert = upsertWorkoutsStatements(msg.userId, updated, at, guard);
+    const upsert = upsertWorkoutsStatements(scope, updated, at, guard);
+    const remove = deleteWorkoutsStatements(scope, deleted, at, guard);
     const results = await runBatch(deps.d1, [
       ...upsert,
-      ...deleteWorkoutsStatements(msg.userId, deleted, at, guard),
+      ...remove,
       ...skippedStatements(scope, skipped, [...updated.map((w) => w.id), ...deleted.map((d) => d.id)], at),
     ]);
     // What changed, not what was read: the overlap re-reads events already applied.
-    upserts += results[0]?.meta.changes ?? 0;
-    deletes += results[upsert.length]?.meta.changes ?? 0;
+    upserts += results[upsert.write]?.meta.changes ?? 0;
+    deletes += results[upsert.length + remove.write]?.meta.changes ?? 0;
   };
 
   try {

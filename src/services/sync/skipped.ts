@@ -103,7 +103,7 @@ export async function retrySkipped(
     const { workout, skipped } = fetched;
     const at = deps.now();
     await runBatch(deps.d1, [
-      ...(workout ? upsertWorkoutsStatements(scope.userId, [workout], at, stillCurrent(scope)) : []),
+      ...(workout ? upsertWorkoutsStatements(scope, [workout], at, stillCurrent(scope)) : []),
       ...skippedStatements(scope, skipped ? [skipped] : [], skipped ? [] : [key], at),
     ]);
     if (workout) stored++;

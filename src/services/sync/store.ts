@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Workout } from "../../hevy/types";
 import { markPrsOf, offerPrCandidates, prCandidates, recomputeMarkedPrs } from "../metrics/pr-bests";
+import { markOldWeeks, recomputeWeeks, type RollupOwner, weeksOf } from "../metrics/rollups";
 import { rematchStatement } from "../unified-match";
 import { workoutMetrics } from "./metrics";
 
@@ -24,6 +25,10 @@ import { workoutMetrics } from "./metrics";
 
 const ALWAYS = sql`1`;
 
+// Rollups (SPEC §12): the weekly and per-template numbers of the weeks a write touches are
+// recomputed in the same batch (src/services/metrics/rollups.ts), in the zone the owner's
+// rollups were in when the writer looked.
+
 /** One copy of each workout: the latest `updated_at` (the later one on a tie), so a batch never writes a workout twice. */
 export function latestCopies(workouts: Workout[]): Workout[] {
   const byId = new Map<string, Workout>();
@@ -34,7 +39,8 @@ export function latestCopies(workouts: Workout[]): Workout[] {
   return byId.size === workouts.length ? workouts : [...byId.values()];
 }
 
-export function upsertWorkoutsStatements(userId: string, page: Workout[], now: number, guard: SQL = ALWAYS) {
+export function upsertWorkoutsStatements(owner: RollupOwner, page: Workout[], now: number, guard: SQL = ALWAYS) {
+  const { userId } = owner;
   const workouts = latestCopies(page);
   const rows = workouts.map((w) => {
     const m = workoutMetrics(w);
@@ -67,8 +73,15 @@ export function upsertWorkoutsStatements(userId: string, page: Workout[], now: n
   const applied = sql`(SELECT j.value ->> 'id' FROM json_each(${workoutsJson}) j WHERE EXISTS (
       SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.id = j.value ->> 'id'
         AND w.hevy_updated_at = j.value ->> 'updated_at' AND w.synced_at = ${now} AND w.deleted_at IS NULL))`;
+  // Stored workouts the upsert below will replace (the same version test), read before it does.
+  const replacing = sql`(SELECT j.value ->> 'id' FROM json_each(${workoutsJson}) j WHERE EXISTS (
+      SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.id = j.value ->> 'id'
+        AND w.hevy_updated_at < j.value ->> 'updated_at'))`;
 
-  return [
+  const before = markOldWeeks(owner, replacing, guard);
+  return withWrite(before.length, [
+    // The weeks the old versions leave are marked before they change.
+    ...before,
     sql`INSERT INTO hevy_workouts (user_id, id, title, description, routine_id, start_time, end_time,
         hevy_updated_at, hevy_created_at, deleted_at, volume_kg, set_count, exercise_count, synced_at)
       SELECT ${userId}, j.value ->> 'id', j.value ->> 'title', j.value ->> 'description', j.value ->> 'routine_id',
@@ -98,9 +111,10 @@ export function upsertWorkoutsStatements(userId: string, page: Workout[], now: n
       FROM json_each(${JSON.stringify(sets)}) s WHERE s.value ->> 'workout_id' IN ${applied} AND ${guard}`,
     ...recomputeMarkedPrs(userId, guard),
     offerPrCandidates(userId, candidates, applied, guard),
+    ...recomputeWeeks(owner, guard, { ids: applied, weeks: owner.rollupZone === null ? [] : weeksOf(workouts, owner.rollupZone) }),
     // The unified feed's Hevy ↔ Apple Health pairs around these workouts (new and old times).
     rematchStatement(userId, { hevyIds: workouts.map((w) => w.id) }),
-  ] as const;
+  ]);
 }
 
 /**
@@ -109,11 +123,14 @@ export function upsertWorkoutsStatements(userId: string, page: Workout[], now: n
  * A tombstone is written even for a workout never seen, for the same reason. A
  * deletion older than the stored version does not apply.
  */
-export function deleteWorkoutsStatements(userId: string, deletions: Array<{ id: string; deletedAt: number }>, now: number, guard: SQL = ALWAYS) {
+export function deleteWorkoutsStatements(owner: RollupOwner, deletions: Array<{ id: string; deletedAt: number }>, now: number, guard: SQL = ALWAYS) {
+  const { userId } = owner;
   const json = JSON.stringify(deletions.map((d) => ({ id: d.id, deleted_at: d.deletedAt })));
   const tombstoned = sql`(SELECT j.value ->> 'id' FROM json_each(${json}) j WHERE EXISTS (
       SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.id = j.value ->> 'id' AND w.deleted_at IS NOT NULL))`;
-  return [
+  const before = markOldWeeks(owner, sql`(SELECT j.value ->> 'id' FROM json_each(${json}) j)`, guard);
+  return withWrite(before.length, [
+    ...before,
     sql`INSERT INTO hevy_workouts (user_id, id, title, start_time, end_time, hevy_updated_at, deleted_at,
         volume_kg, set_count, exercise_count, synced_at)
       SELECT ${userId}, j.value ->> 'id', '', 0, 0, 0, j.value ->> 'deleted_at', 0, 0, 0, ${now}
@@ -125,7 +142,15 @@ export function deleteWorkoutsStatements(userId: string, deletions: Array<{ id: 
     sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${tombstoned} AND ${guard}`,
     sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${tombstoned} AND ${guard}`,
     ...recomputeMarkedPrs(userId, guard),
+    ...recomputeWeeks(owner, guard),
     // An Apple Health workout merged into a deleted one is freed (and may pair with another).
     rematchStatement(userId, { hevyIds: deletions.map((d) => d.id) }),
-  ] as const;
+  ]);
+}
+
+/** A write's statements, and which of them writes the workout rows (its `changes` count what was applied). */
+export type WriteStatements = SQL[] & { write: number };
+
+function withWrite(write: number, statements: SQL[]): WriteStatements {
+  return Object.assign(statements, { write });
 }

@@ -46,9 +46,9 @@ export async function sweepChunk(
     }
     const { workout, skipped } = fetched;
     await runBatch(deps.d1, [
-      ...(workout ? upsertWorkoutsStatements(scope.userId, [workout], at, guard) : []),
+      ...(workout ? upsertWorkoutsStatements(scope, [workout], at, guard) : []),
       // Hevy's 404 is the only answer that removes; a record Hevy serves badly stays, noted as skipped.
-      ...(!workout && !skipped ? deleteWorkoutsStatements(scope.userId, [{ id, deletedAt: at }], at, guard) : []),
+      ...(!workout && !skipped ? deleteWorkoutsStatements(scope, [{ id, deletedAt: at }], at, guard) : []),
       ...(skipped ? skippedStatements(scope, [skipped], [], at) : []),
       touch(scope.userId, id, at, guard),
     ]);

@@ -3,7 +3,7 @@ import { runBatch } from "../../db/batch";
 import type { Deps } from "../../deps";
 import { HevyError } from "../../hevy/client";
 import type { WebhookWorkoutMessage } from "../../queue/messages";
-import { findConnection } from "../connections";
+import { findJobConnection } from "../connections";
 import { connectionApiKey, deferWhilePaused, type Delivery, FIRST_DELIVERY, markNeedsReconnect, noteRetry } from "./connection-state";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
 import { scopeOf, stillCurrent } from "./scope";
@@ -26,7 +26,7 @@ export async function fetchWebhookWorkout(
   retry: RetryPolicy = defaultRetryPolicy,
   delivery: Delivery = FIRST_DELIVERY,
 ): Promise<void> {
-  const row = await findConnection(deps.db, msg.userId);
+  const row = await findJobConnection(deps.db, msg.userId);
   if (!row || row.status !== "active") return;
   const scope = scopeOf(row);
   if (!scope || (await deferWhilePaused(deps, row, msg, delivery))) return;
@@ -49,7 +49,7 @@ export async function fetchWebhookWorkout(
   const at = deps.now();
   const guard = stillCurrent(scope);
   await runBatch(deps.d1, [
-    ...(workout ? upsertWorkoutsStatements(msg.userId, [workout], at, guard) : []),
+    ...(workout ? upsertWorkoutsStatements(scope, [workout], at, guard) : []),
     ...skippedStatements(scope, skipped ? [skipped] : [], workout ? [workout.id] : [], at),
     sql`INSERT INTO sync_runs (id, user_id, kind, outcome, started_at, finished_at, upserts, hevy_requests)
       SELECT ${crypto.randomUUID()}, ${msg.userId}, 'webhook', 'ok', ${startedAt}, ${at}, ${workout ? 1 : 0}, ${requests} WHERE ${guard}`,
