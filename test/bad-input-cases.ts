@@ -23,7 +23,42 @@ function adminCases(c: CaseContext, admin: Record<string, string>): BadRequest[]
     { label: "email already registered", headers: JSON_TYPE, body: JSON.stringify({ email: c.userEmail }), status: 409, code: "email_taken" },
     { label: "email registered, in capitals", headers: JSON_TYPE, body: JSON.stringify({ email: c.userEmail.toUpperCase() }), status: 409, code: "email_taken" },
   ];
-  return route("POST", "/admin/v1/users", admin, shapes);
+  return [...route("POST", "/admin/v1/users", admin, shapes), ...userPatchCases(c, admin)];
+}
+
+/** PATCH /admin/v1/users/{id} ({timezone}, strict), aimed at an id no user has: a body that wrongly passed would answer 404, not 400. */
+function userPatchCases(c: CaseContext, admin: Record<string, string>): BadRequest[] {
+  const path = "/admin/v1/users/00000000-0000-4000-8000-000000000000";
+  const valid = { timezone: "Europe/Berlin" };
+  const shapes: Shape[] = [
+    ...bodyShapes(valid),
+    fieldCase("timezone missing", {}),
+    ...["Mars/Olympus_Mons", "", "../../../etc/passwd", "Europe/Berlin\n", "UTC; DROP TABLE users; --", "x".repeat(65), "+25:00"]
+      .map((timezone) => fieldCase(`timezone ${JSON.stringify(timezone.slice(0, 30))}`, { timezone })),
+    ...[5, null, ["UTC"], { zone: "UTC" }].map((timezone) => fieldCase(`timezone ${JSON.stringify(timezone)}`, { timezone })),
+    fieldCase("a valid zone with an email", { timezone: "UTC", email: "someone@example.com" }),
+    fieldCase("a valid zone with an id", { timezone: "UTC", id: "someone-else" }),
+    { label: "a valid zone for no such user", headers: JSON_TYPE, body: JSON.stringify(valid), status: 404, code: "not_found" },
+  ];
+  const body = JSON.stringify(valid);
+  const byId = (label: string, id: string): BadRequest => ({
+    name: `PATCH /admin/v1/users/${id.slice(0, 60)}: ${label}`, method: "PATCH", path: `/admin/v1/users/${id}`,
+    headers: { ...admin, ...JSON_TYPE }, body, status: 400, code: "validation_failed",
+  });
+  const unauthorized = (label: string, auth: Record<string, string>): BadRequest => ({
+    name: `PATCH ${path}: ${label}`, method: "PATCH", path, headers: { ...auth, ...JSON_TYPE }, body, status: 401, code: "unauthorized",
+  });
+  return [
+    ...route("PATCH", path, admin, shapes),
+    byId("id with a space", "a%20b"), byId("id of 65 characters", "a".repeat(65)), byId("id with SQL", enc("x' OR '1'='1")),
+    byId("id an encoded traversal", "..%2Fkey-rotation"), byId("id with non-ASCII letters", enc("üser")),
+    unauthorized("no Authorization", {}), unauthorized("the user's API token", { authorization: `Bearer ${c.token}` }),
+    unauthorized("admin token plus a character", { authorization: `${admin.authorization}x` }),
+    ...["GET", "POST", "PUT", "DELETE"].map((method): BadRequest => ({
+      name: `${method} ${path}: method not allowed`, method, path, headers: admin, status: 405, code: "method_not_allowed",
+      body: method === "GET" ? undefined : "",
+    })),
+  ];
 }
 
 function connectionCases(c: CaseContext, auth: Record<string, string>): BadRequest[] {

@@ -58,7 +58,9 @@ export async function findJobConnection(db: Db, userId: string): Promise<JobConn
   return db
     .select({
       ...getTableColumns(hevyConnections),
-      rollupZone: sql<string | null>`(SELECT r.zone FROM hevy_rollup_state r WHERE r.user_id = ${hevyConnections.userId})`,
+      // Qualified by hand: drizzle writes a column of the outer table unqualified, which inside
+      // the subquery would name r.user_id.
+      rollupZone: sql<string | null>`(SELECT r.zone FROM hevy_rollup_state r WHERE r.user_id = hevy_connections.user_id)`,
     })
     .from(hevyConnections)
     .where(and(eq(hevyConnections.userId, userId), ne(hevyConnections.status, "disconnected")))

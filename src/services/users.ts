@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { apiTokens, hevyRollupState, users } from "../db/schema";
+import { runBatch } from "../db/batch";
+import { apiTokens, hevyRollupState, hevyWeeks, hevyWeekTemplates, users } from "../db/schema";
 import type { AuthUser } from "../env";
 import { randomSecret, sha256Hex } from "../lib/crypto";
 import { AppError, notFound } from "../lib/errors";
@@ -63,20 +64,23 @@ export async function userForToken(db: Db, token: string): Promise<AuthUser | nu
  * rebuild is queued; with no live workout the empty rollups are complete in the new zone at once.
  */
 export async function changeTimezone(
-  deps: { db: Db; queue: Pick<Queue<SyncMessage>, "send"> },
+  deps: { db: Db; d1: D1Database; queue: Pick<Queue<SyncMessage>, "send"> },
   userId: string,
   timezone: string,
 ): Promise<AuthUser> {
   const row = await deps.db.select({ id: users.id, email: users.email, timezone: users.timezone }).from(users).where(eq(users.id, userId)).get();
   if (!row) throw notFound("No user with this id.");
   if (row.timezone === timezone) return row;
-  const [, , settled] = await deps.db.batch([
+  const results = await runBatch(deps.d1, [
     deps.db.update(users).set({ timezone }).where(eq(users.id, userId)),
     deps.db.delete(hevyRollupState).where(eq(hevyRollupState.userId, userId)),
-    deps.db.run(sql`INSERT INTO hevy_rollup_state (user_id, zone) SELECT ${userId}, ${timezone}
-      WHERE NOT EXISTS (SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.deleted_at IS NULL)`),
+    // The old zone's weeks (emptied ones too: their bounds are the old zone's) go with it.
+    deps.db.delete(hevyWeekTemplates).where(eq(hevyWeekTemplates.userId, userId)),
+    deps.db.delete(hevyWeeks).where(eq(hevyWeeks.userId, userId)),
+    sql`INSERT INTO hevy_rollup_state (user_id, zone) SELECT ${userId}, ${timezone}
+      WHERE NOT EXISTS (SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.deleted_at IS NULL)`,
   ]);
   // If the send fails, the hourly cron queues the rebuild (src/services/metrics/rollup-rebuild.ts).
-  if (settled.meta.changes === 0) await deps.queue.send(rebuildMessage(userId));
+  if ((results.at(-1)?.meta.changes ?? 0) === 0) await deps.queue.send(rebuildMessage(userId));
   return { ...row, timezone };
 }

@@ -53,15 +53,16 @@ export async function rebuildRollups(deps: RebuildDeps, userId: string): Promise
 }
 
 /**
- * Cron: queues a rebuild for users with live workouts whose rollups are missing or in a zone other
- * than theirs (right after the migration: every such user; later: a rebuild that was lost).
+ * Cron: queues a rebuild for users with Hevy rows whose rollups are missing or in a zone other than
+ * theirs (right after the migration: every user with workouts; later: a rebuild that was lost, or
+ * rollups a stale write dropped — tombstones count, so a user whose workouts were all deleted gets
+ * their empty rollups back too). A user with no Hevy row at all has nothing to roll up.
  */
 export async function queueRollupRebuilds(deps: Pick<Deps, "d1" | "queue">): Promise<number> {
   const { results } = await deps.d1
     .prepare(
       `SELECT u.id FROM users u LEFT JOIN hevy_rollup_state r ON r.user_id = u.id
-       WHERE (r.zone IS NULL OR r.zone <> u.timezone)
-         AND EXISTS (SELECT 1 FROM hevy_workouts w WHERE w.user_id = u.id AND w.deleted_at IS NULL)
+       WHERE (r.zone IS NULL OR r.zone <> u.timezone) AND EXISTS (SELECT 1 FROM hevy_workouts w WHERE w.user_id = u.id)
        LIMIT ?`,
     )
     .bind(REBUILDS_PER_RUN)
