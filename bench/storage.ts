@@ -32,15 +32,23 @@ export interface StorageResult {
   perRow: Record<string, { rows: number; tableBytes: number; withIndexes: number }>;
   /**
    * Measured on the same copy: a sync_runs row (the hourly delta writes one per user per
-   * hour; 10,000 rows shaped like the real one are added), and what a set would cost in
-   * two denser layouts of hevy_sets (same rows copied in).
+   * hour; 10,000 rows shaped like the real one are added).
    */
-  whatIf: { syncRunBytes: number; setBytesWithoutRowid: number; setBytesIntegerKeys: number };
+  whatIf: { syncRunBytes: number };
   /** One Hevy workout with its exercises and sets, all indexes included. */
   bytesPerWorkout: { withIndexes: number; withoutIndexes: number; setsPerWorkout: number; exercisesPerWorkout: number };
+  /** The numbers kept at write time (hevy_prs, hevy_weeks, hevy_week_templates): rows and bytes per local week of history. */
+  derived: { weeks: number; weekTemplateRowsPerWeek: number; bytesPerWeek: number; prBytes: number };
+  /**
+   * Users one 10 GB database holds, by the model of docs/SCALING.md §3: 4 Hevy workouts a week,
+   * 7 other-source workouts a week, a recovery score a day, sync_runs pruned to 30 days, the
+   * derived numbers per week, at `years` of history, each row at the bytes measured here.
+   */
+  usersPer10GB: Array<{ years: number; bytesPerUser: number; users: number }>;
 }
 
 const DAY = 86_400_000;
+const KEY_OFFSET = { workouts: 10_000_000, users: 100_000 };
 
 export async function benchStorage(workouts: number): Promise<StorageResult> {
   const fake = new FakeHevy({ seed: 11 });
@@ -51,6 +59,20 @@ export async function benchStorage(workouts: number): Promise<StorageResult> {
   const copyDir = mkdtempSync(join(tmpdir(), "vt-storage-"));
   try {
     const token = await createUser(worker, `bench-storage-${workouts}@example.com`);
+    // Keys as large as in a full database (SQLite stores small integers in fewer bytes, and the
+    // benchmark's own would be small): one placeholder row each makes the sync number workouts
+    // from ten million and users from 100,000; both go before the copy is measured.
+    const d1File = () => {
+      const dir = join(worker.stateDir, "state", "v3", "d1", "miniflare-D1DatabaseObject");
+      const main = readdirSync(dir).find((f) => f.endsWith(".sqlite") && !f.startsWith("metadata"));
+      if (!main) throw new Error(`no D1 database file in ${dir}`);
+      return { dir, main };
+    };
+    const placeholders = new DatabaseSync(join(d1File().dir, d1File().main));
+    placeholders.exec(`INSERT INTO hevy_user_keys (key, user_id) VALUES (${KEY_OFFSET.users}, 'placeholder');
+      INSERT INTO hevy_workouts (key, user_id, id, title, start_time, end_time, hevy_updated_at, deleted_at, synced_at)
+        SELECT ${KEY_OFFSET.workouts}, id, 'placeholder', '', 0, 0, 0, 0, 0 FROM users LIMIT 1;`);
+    placeholders.close();
     const put = await api<{ backfill: { state: string } }>(worker.url, "/api/v1/connections/hevy", { method: "PUT", token, json: { api_key: account.apiKey } });
     if (put.status !== 202) throw new Error(`connect: ${put.status} ${JSON.stringify(put.body)}`);
     const started = performance.now();
@@ -76,12 +98,12 @@ export async function benchStorage(workouts: number): Promise<StorageResult> {
     }
 
     // Copy the idle database (with its WAL, if any) and measure the copy.
-    const dir = join(worker.stateDir, "state", "v3", "d1", "miniflare-D1DatabaseObject");
-    const main = readdirSync(dir).find((f) => f.endsWith(".sqlite") && !f.startsWith("metadata"));
-    if (!main) throw new Error(`no D1 database file in ${dir}`);
+    const { dir, main } = d1File();
     for (const f of readdirSync(dir).filter((f) => f.startsWith(main))) copyFileSync(join(dir, f), join(copyDir, f));
     const db = new DatabaseSync(join(copyDir, main));
-    db.exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE; VACUUM;");
+    db.exec(`PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;
+      DELETE FROM hevy_workouts WHERE id = 'placeholder'; DELETE FROM hevy_user_keys WHERE user_id = 'placeholder';
+      VACUUM;`);
     const one = <T>(sql: string) => db.prepare(sql).get() as T;
     const pageSize = one<{ page_size: number }>("PRAGMA page_size").page_size;
     const pageCount = one<{ page_count: number }>("PRAGMA page_count").page_count;
@@ -90,7 +112,7 @@ export async function benchStorage(workouts: number): Promise<StorageResult> {
       .map((r) => ({ name: r.name, table: owners.get(r.name)?.tbl_name ?? r.name, kind: (owners.get(r.name)?.type ?? "table") as "table" | "index", bytes: r.bytes, payload: r.payload }));
     const rows = (table: string) => one<{ n: number }>(`SELECT count(*) AS n FROM "${table}"`).n;
     const perRow: StorageResult["perRow"] = {};
-    for (const table of ["hevy_workouts", "hevy_exercises", "hevy_sets", "source_workouts", "daily_recovery", "sync_runs", "hevy_exercise_templates"]) {
+    for (const table of ["hevy_workouts", "hevy_exercises", "hevy_sets", "source_workouts", "daily_recovery", "sync_runs", "hevy_exercise_templates", "hevy_prs", "hevy_weeks", "hevy_week_templates"]) {
       const n = rows(table);
       const own = btrees.filter((b) => b.table === table);
       perRow[table] = {
@@ -101,8 +123,21 @@ export async function benchStorage(workouts: number): Promise<StorageResult> {
     }
     const hevyTables = btrees.filter((b) => ["hevy_workouts", "hevy_exercises", "hevy_sets"].includes(b.table));
     const counts = { workouts: rows("hevy_workouts"), exercises: rows("hevy_exercises"), sets: rows("hevy_sets") };
-    const whatIf = alternatives(db, counts.sets);
+    const whatIf = alternatives(db);
     db.close();
+    const bytesOfTables = (tables: string[]) => btrees.filter((b) => tables.includes(b.table)).reduce((n, b) => n + b.bytes, 0);
+    const weeks = perRow.hevy_weeks!.rows;
+    const derived = {
+      weeks,
+      weekTemplateRowsPerWeek: round(perRow.hevy_week_templates!.rows / weeks, 2),
+      bytesPerWeek: round(bytesOfTables(["hevy_weeks", "hevy_week_templates"]) / weeks, 1),
+      prBytes: bytesOfTables(["hevy_prs"]),
+    };
+    const workoutBytes = hevyTables.reduce((s, b) => s + b.bytes, 0) / counts.workouts;
+    const perUser = (years: number) =>
+      years * (208 * workoutBytes + 364 * perRow.source_workouts!.withIndexes + 365 * perRow.daily_recovery!.withIndexes + 52 * derived.bytesPerWeek)
+      + derived.prBytes + 720 * whatIf.syncRunBytes;
+    const usersPer10GB = [2, 5].map((years) => ({ years, bytesPerUser: Math.round(perUser(years)), users: Math.floor(10e9 / perUser(years)) }));
     return {
       ...counts,
       otherSourceWorkouts: perRow.source_workouts!.rows,
@@ -112,6 +147,8 @@ export async function benchStorage(workouts: number): Promise<StorageResult> {
       btrees,
       perRow,
       whatIf,
+      derived,
+      usersPer10GB,
       bytesPerWorkout: {
         withIndexes: round(hevyTables.reduce((s, b) => s + b.bytes, 0) / counts.workouts, 1),
         withoutIndexes: round(hevyTables.filter((b) => b.kind === "table").reduce((s, b) => s + b.bytes, 0) / counts.workouts, 1),
@@ -133,7 +170,7 @@ function bytesOf(db: DatabaseSync, table: string): number {
   return r.b;
 }
 
-function alternatives(db: DatabaseSync, sets: number): StorageResult["whatIf"] {
+function alternatives(db: DatabaseSync): StorageResult["whatIf"] {
   // sync_runs: 10,000 more rows like the real one (a UUID id, the user's id, an hour apart).
   const runsBefore = bytesOf(db, "sync_runs");
   const n0 = (db.prepare("SELECT count(*) AS n FROM sync_runs").get() as { n: number }).n;
@@ -143,21 +180,5 @@ function alternatives(db: DatabaseSync, sets: number): StorageResult["whatIf"] {
       r.user_id, 'delta', 'ok', r.started_at + i * 3600000, r.started_at + i * 3600000 + 150, 2, 1, 1, 4, NULL
     FROM k, (SELECT user_id, started_at FROM sync_runs LIMIT 1) r`);
   const added = (db.prepare("SELECT count(*) AS n FROM sync_runs").get() as { n: number }).n - n0;
-  const syncRunBytes = round((bytesOf(db, "sync_runs") - runsBefore) / added, 1);
-  // hevy_sets as WITHOUT ROWID (the primary key is the table: no second copy of the key).
-  db.exec(`CREATE TABLE sets_without_rowid (user_id text NOT NULL, workout_id text NOT NULL, exercise_index integer NOT NULL, set_index integer NOT NULL,
-      type text NOT NULL, weight_kg real, reps real, distance_meters real, duration_seconds real, rpe real, custom_metric real,
-      PRIMARY KEY (user_id, workout_id, exercise_index, set_index)) WITHOUT ROWID;
-    INSERT INTO sets_without_rowid SELECT * FROM hevy_sets;`);
-  // …and keyed by small integers instead of the user's and workout's UUID text.
-  db.exec(`CREATE TABLE sets_integer_keys (user_key integer NOT NULL, workout_key integer NOT NULL, exercise_index integer NOT NULL, set_index integer NOT NULL,
-      type text NOT NULL, weight_kg real, reps real, distance_meters real, duration_seconds real, rpe real, custom_metric real,
-      PRIMARY KEY (user_key, workout_key, exercise_index, set_index)) WITHOUT ROWID;
-    INSERT INTO sets_integer_keys SELECT u.rowid, w.rowid, s.exercise_index, s.set_index, s.type, s.weight_kg, s.reps, s.distance_meters, s.duration_seconds, s.rpe, s.custom_metric
-    FROM hevy_sets s JOIN users u ON u.id = s.user_id JOIN hevy_workouts w ON w.user_id = s.user_id AND w.id = s.workout_id;`);
-  return {
-    syncRunBytes,
-    setBytesWithoutRowid: round(bytesOf(db, "sets_without_rowid") / sets, 1),
-    setBytesIntegerKeys: round(bytesOf(db, "sets_integer_keys") / sets, 1),
-  };
+  return { syncRunBytes: round((bytesOf(db, "sync_runs") - runsBefore) / added, 1) };
 }

@@ -27,12 +27,19 @@ async function seedWorkouts(userId: string, count: number, sets: number): Promis
       env.DB.prepare(
         "INSERT INTO hevy_workouts (user_id, id, title, start_time, end_time, hevy_updated_at, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ).bind(userId, id, `Workout ${w}`, start, start + 1_800_000, start + 2_000_000, start),
-      env.DB.prepare("INSERT INTO hevy_exercises (user_id, workout_id, exercise_index, title) VALUES (?, ?, 0, 'Squat')").bind(userId, id),
+      env.DB.prepare("INSERT INTO hevy_user_keys (user_id) VALUES (?) ON CONFLICT DO NOTHING").bind(userId),
+      env.DB.prepare(
+        `INSERT INTO hevy_exercises (workout_key, exercise_index, user_key, title)
+         VALUES ((SELECT key FROM hevy_workouts WHERE user_id = ?1 AND id = ?2), 0, (SELECT key FROM hevy_user_keys WHERE user_id = ?1), 'Squat')`,
+      ).bind(userId, id),
     );
     for (let s = 0; s < sets; s++) {
       statements.push(
-        env.DB.prepare("INSERT INTO hevy_sets (user_id, workout_id, exercise_index, set_index, type, weight_kg, reps) VALUES (?, ?, 0, ?, 'normal', ?, 5)")
-          .bind(userId, id, s, 100 + s),
+        // Type 0: normal (src/db/set-type.ts).
+        env.DB.prepare(
+          `INSERT INTO hevy_sets (workout_key, exercise_index, set_index, type, weight_kg, reps)
+           VALUES ((SELECT key FROM hevy_workouts WHERE user_id = ?1 AND id = ?2), 0, ?3, 0, ?4, 5)`,
+        ).bind(userId, id, s, 100 + s),
       );
     }
   }

@@ -6,6 +6,7 @@ import worker from "../src/index";
 import type { FakeFault, HevyWorkout } from "./fakes/hevy";
 import { HEVY_BASE, type TestContext } from "./helpers";
 import type { SyncContext } from "./sync-helpers";
+import { rowsOf } from "./stored";
 
 /**
  * Serves `faults` in order, one to each matching request, through the fake's own
@@ -40,8 +41,8 @@ export async function rowCounts(userId: string) {
   return env.DB.prepare(
     `SELECT (SELECT count(*) FROM hevy_workouts WHERE user_id = ?1 AND deleted_at IS NULL) AS workouts,
             (SELECT count(*) FROM hevy_workouts WHERE user_id = ?1 AND deleted_at IS NOT NULL) AS tombstones,
-            (SELECT count(*) FROM hevy_exercises WHERE user_id = ?1) AS exercises,
-            (SELECT count(*) FROM hevy_sets WHERE user_id = ?1) AS sets`,
+            (SELECT count(*) FROM ${rowsOf("hevy_exercises")}) AS exercises,
+            (SELECT count(*) FROM ${rowsOf("hevy_sets")}) AS sets`,
   ).bind(userId).first<{ workouts: number; tombstones: number; exercises: number; sets: number }>();
 }
 

@@ -118,12 +118,15 @@ export function csrfField(html: string): string {
 interface Table {
   name: string;
   columns: string[];
-  ownerColumn: "id" | "user_id";
+  ownerColumn: "id" | "user_id" | "workout_key";
 }
 
 const INTERNAL_TABLE = /^(sqlite_|_cf_|d1_migrations$)/;
 
-/** Every table with a user_id column (plus users itself), read from the database, not from a list. */
+/**
+ * Every table with a user_id column (plus users itself, and the rows owned through a workout's
+ * key: hevy_exercises, hevy_sets), read from the database, not from a list.
+ */
 async function ownedTables(): Promise<Table[]> {
   const names = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all<{ name: string }>();
   const tables: Table[] = [];
@@ -133,6 +136,7 @@ async function ownedTables(): Promise<Table[]> {
     const columns = cols.results.map((c) => c.name);
     if (name === "users") tables.push({ name, columns, ownerColumn: "id" });
     else if (columns.includes("user_id")) tables.push({ name, columns, ownerColumn: "user_id" });
+    else if (columns.includes("workout_key")) tables.push({ name, columns, ownerColumn: "workout_key" });
   }
   return tables;
 }
@@ -157,7 +161,8 @@ export async function userState(userId: string): Promise<UserState> {
   for (const table of await ownedTables()) {
     const shared = table.name === "hevy_exercise_templates" ? " OR user_id = ''" : "";
     const order = table.columns.map((_, i) => i + 1).join(", ");
-    const rows = await env.DB.prepare(`SELECT * FROM "${table.name}" WHERE ${table.ownerColumn} = ?${shared} ORDER BY ${order}`)
+    const owner = table.ownerColumn === "workout_key" ? "workout_key IN (SELECT key FROM hevy_workouts WHERE user_id = ?)" : `${table.ownerColumn} = ?`;
+    const rows = await env.DB.prepare(`SELECT * FROM "${table.name}" WHERE ${owner}${shared} ORDER BY ${order}`)
       .bind(userId)
       .all<Record<string, unknown>>();
     dump[table.name] = rows.results.map(sortKeys);

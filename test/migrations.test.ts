@@ -1,6 +1,7 @@
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { decodeSetType } from "../src/db/set-type";
 import type { Workout } from "../src/hevy/types";
 import { expectedPrs, type Row } from "./metrics-oracle";
 
@@ -9,6 +10,13 @@ import { expectedPrs, type Row } from "./metrics-oracle";
 
 const db = () => env.MIGRATION_DB;
 const upTo = (name: string) => env.TEST_MIGRATIONS.filter((m) => m.name < name);
+
+/** MIGRATION_DB back to empty (storage is not reset between tests): every table, its indexes and triggers dropped. */
+async function emptyDb() {
+  const { results } = await db().prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
+  if (results.length === 0) return;
+  await db().batch([db().prepare("PRAGMA defer_foreign_keys = on"), ...results.map((r) => db().prepare(`DROP TABLE "${r.name}"`))]);
+}
 
 /** Writes workouts as raw rows of the pre-0005 tables (no hevy_prs yet). */
 async function insertRaw(userId: string, rows: Map<string, Row>) {
@@ -60,6 +68,7 @@ function history(seed: number): Map<string, Row> {
 
 describe("migrations on a database that holds rows", () => {
   it("0005 fills every user's PRs from the rows already stored", async () => {
+    await emptyDb();
     await applyD1Migrations(db(), upTo("0005"));
     const users = ["user-a", "user-b"];
     const histories = users.map((_, i) => history(i + 7));
@@ -85,5 +94,54 @@ describe("migrations on a database that holds rows", () => {
       expect(want.length).toBeGreaterThan(4); // a history that has PRs to carry over
       expect(got).toEqual(want);
     }
+  });
+
+  it("0007 keeps every workout, exercise and set under the new small keys, and the unpairing trigger", async () => {
+    await emptyDb();
+    await applyD1Migrations(db(), upTo("0007"));
+    const users = ["user-a", "user-b", "user-c"];
+    for (const [i, user] of users.entries()) {
+      await db().prepare("INSERT INTO users (id, email, timezone, created_at) VALUES (?, ?, 'UTC', 0)").bind(user, `${user}@example.com`).run();
+      await insertRaw(user, history(i + 21));
+    }
+    // Odd values the copy must carry as they are: text in a real column, notes, supersets, a description.
+    await db().batch([
+      db().prepare("UPDATE hevy_sets SET rpe = 8.5, distance_meters = 1234.5, duration_seconds = 61, custom_metric = 2 WHERE user_id = 'user-a' AND set_index = 0"),
+      db().prepare("UPDATE hevy_exercises SET notes = 'slow', superset_id = 3 WHERE user_id = 'user-b' AND exercise_index = 1"),
+      db().prepare("UPDATE hevy_workouts SET description = 'd', routine_id = 'r', hevy_created_at = 7, volume_kg = 12.5, set_count = 3 WHERE user_id = 'user-c'"),
+      // An Apple Health twin paired with one of user-a's workouts (the unified feed's pair).
+      db().prepare(`INSERT INTO source_workouts (user_id, source, external_id, activity_type, start_time, end_time, received_at, paired_hevy_id, paired_start_time)
+        VALUES ('user-a', 'apple_health', 'ah-1', 'traditional_strength_training', 0, 1, 0, 'w-21-0', 0)`),
+    ]);
+    const dump = async (sql: string) => (await db().prepare(sql).all()).results;
+    const workoutColumns = "user_id, id, title, description, routine_id, start_time, end_time, hevy_updated_at, hevy_created_at, deleted_at, volume_kg, set_count, exercise_count, synced_at";
+    const exerciseColumns = "exercise_index, title, notes, exercise_template_id, superset_id";
+    const setColumns = "exercise_index, set_index, type, weight_kg, reps, distance_meters, duration_seconds, rpe, custom_metric";
+    const before = {
+      workouts: await dump(`SELECT ${workoutColumns} FROM hevy_workouts ORDER BY user_id, id`),
+      exercises: await dump(`SELECT user_id, workout_id, ${exerciseColumns} FROM hevy_exercises ORDER BY 1, 2, 3`),
+      sets: await dump(`SELECT user_id, workout_id, ${setColumns} FROM hevy_sets ORDER BY 1, 2, 3, 4`),
+    };
+    expect(before.sets.length).toBeGreaterThan(100);
+    expect(before.workouts.some((w) => w.deleted_at !== null)).toBe(true);
+
+    await applyD1Migrations(db(), env.TEST_MIGRATIONS);
+
+    const after = {
+      workouts: await dump(`SELECT ${workoutColumns} FROM hevy_workouts ORDER BY user_id, id`),
+      exercises: await dump(`SELECT w.user_id, w.id AS workout_id, ${exerciseColumns.split(", ").map((c) => `e.${c}`).join(", ")}
+        FROM hevy_exercises e JOIN hevy_workouts w ON w.key = e.workout_key ORDER BY 1, 2, 3`),
+      sets: await dump(`SELECT w.user_id, w.id AS workout_id, ${setColumns.split(", ").map((c) => (c === "type" ? `${decodeSetType("s.type")} AS type` : `s.${c}`)).join(", ")}
+        FROM hevy_sets s JOIN hevy_workouts w ON w.key = s.workout_key ORDER BY 1, 2, 3, 4`),
+    };
+    expect(after).toEqual(before);
+    // Each exercise's user key names its workout's user.
+    const mismatched = await dump(`SELECT count(*) AS n FROM hevy_exercises e JOIN hevy_workouts w ON w.key = e.workout_key
+      JOIN hevy_user_keys k ON k.key = e.user_key WHERE k.user_id <> w.user_id`);
+    expect(mismatched).toEqual([{ n: 0 }]);
+    expect(await dump("SELECT user_id FROM hevy_user_keys ORDER BY user_id")).toEqual(users.map((user_id) => ({ user_id })));
+    // The trigger survived the table's rebuild: a purged workout frees its Apple Health twin.
+    await db().prepare("DELETE FROM hevy_workouts WHERE user_id = 'user-a'").run();
+    expect(await dump("SELECT paired_hevy_id FROM source_workouts WHERE external_id = 'ah-1'")).toEqual([{ paired_hevy_id: null }]);
   });
 });

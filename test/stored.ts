@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { decodeSetType } from "../src/db/set-type";
 import type { HevyWorkout } from "./fakes/hevy";
 
 /** A workout reduced to what storage must keep, in Hevy's field names, instants as epoch ms. */
@@ -56,6 +57,22 @@ export function truth(workouts: HevyWorkout[]): Comparable[] {
     .sort(byId);
 }
 
+/**
+ * SQL for one user's rows of a Hevy table (bind the user id as ?1). Exercises and sets are owned
+ * through their workout's key; they come with the workout's Hevy id as `workout_id`.
+ */
+export function rowsOf(table: string): string {
+  const owned = (columns: string, from: string) =>
+    `(SELECT w.user_id, w.id AS workout_id, ${columns} FROM ${from} c JOIN hevy_workouts w ON w.key = c.workout_key WHERE w.user_id = ?1)`;
+  if (table === "hevy_exercises") return owned("c.exercise_index, c.title, c.notes, c.exercise_template_id, c.superset_id", table);
+  if (table === "hevy_sets") {
+    // A set's type as Hevy named it (stored as a code: src/db/set-type.ts).
+    return owned(`c.exercise_index, c.set_index, ${decodeSetType("c.type")} AS type, c.weight_kg, c.reps, c.distance_meters,
+      c.duration_seconds, c.rpe, c.custom_metric`, table);
+  }
+  return `(SELECT * FROM ${table} WHERE user_id = ?1)`;
+}
+
 /** What D1 holds for a user (live workouts only), read straight from the tables. */
 export async function stored(userId: string): Promise<Comparable[]> {
   const q = <T>(sql: string) => env.DB.prepare(sql).bind(userId).all<T>().then((r) => r.results);
@@ -63,10 +80,10 @@ export async function stored(userId: string): Promise<Comparable[]> {
     "SELECT * FROM hevy_workouts WHERE user_id = ? AND deleted_at IS NULL",
   );
   const exercises = await q<Record<string, any>>(
-    "SELECT * FROM hevy_exercises WHERE user_id = ? ORDER BY workout_id, exercise_index",
+    `SELECT * FROM ${rowsOf("hevy_exercises")} ORDER BY workout_id, exercise_index`,
   );
   const sets = await q<Record<string, any>>(
-    "SELECT * FROM hevy_sets WHERE user_id = ? ORDER BY workout_id, exercise_index, set_index",
+    `SELECT * FROM ${rowsOf("hevy_sets")} ORDER BY workout_id, exercise_index, set_index`,
   );
   return workouts
     .map((w) => ({

@@ -8,7 +8,7 @@ import type { RowPager } from "../src/services/export-rows";
 import { AUTH_FAILED_MESSAGE } from "../src/services/sync/connection-state";
 import { createUser, expectProblem, type TestUser } from "./helpers";
 import { deliver, drainQueue, fastBackfill, QUEUE } from "./queue-helpers";
-import { stored, truth } from "./stored";
+import { rowsOf, stored, truth } from "./stored";
 import {
   afterAnswer, apiWorkouts, CONN, connected, connectionRow, deltaOptions, putWorkout, requestSync, sendWebhook, syncRuns, useSyncContext, view, workoutRows,
   type SyncContext,
@@ -28,7 +28,7 @@ async function hevyRowCounts(userId: string) {
   const tables = ["hevy_workouts", "hevy_exercises", "hevy_sets", "hevy_exercise_templates", "sync_runs", "hevy_skipped_workouts", "hevy_connections"];
   const out: Record<string, number> = {};
   for (const table of tables) {
-    const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE user_id = ?`).bind(userId).first<{ n: number }>();
+    const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${rowsOf(table)}`).bind(userId).first<{ n: number }>();
     out[table] = row!.n;
   }
   return out;
@@ -296,7 +296,7 @@ describe("a webhook fetch racing a deletion", () => {
     expect(await workoutRows(user.id, created.id)).toMatchObject([{ deleted_at: expect.any(Number) }]);
     expect((await t.request(`/api/v1/workouts/hevy/${created.id}`, { token: user.token })).status).toBe(404);
     expect((await apiWorkouts(t, user)).map((w) => w.id)).not.toContain(created.id);
-    const sets = await env.DB.prepare("SELECT count(*) AS n FROM hevy_sets WHERE user_id = ? AND workout_id = ?").bind(user.id, created.id).first<{ n: number }>();
+    const sets = await env.DB.prepare(`SELECT count(*) AS n FROM ${rowsOf("hevy_sets")} WHERE workout_id = ?2`).bind(user.id, created.id).first<{ n: number }>();
     expect(sets!.n).toBe(0);
     expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
   });

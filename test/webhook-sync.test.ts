@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { SyncMessage } from "../src/queue/messages";
 import { expectProblem } from "./helpers";
 import { deliver, drainQueue, QUEUE } from "./queue-helpers";
-import { stored, truth } from "./stored";
+import { rowsOf, stored, truth } from "./stored";
 import {
   connected, connectionRow, deltaOptions, holdResponse, isEventsPage, isWorkoutGet, putWorkout, requestSync, sendWebhook,
   syncRuns, useSyncContext, workoutRows, type SyncContext,
@@ -85,8 +85,8 @@ describe("POST /webhooks/hevy/{secret} → queued workout fetch", () => {
     expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
     const counts = await env.DB.prepare(
       `SELECT (SELECT count(*) FROM hevy_workouts WHERE user_id = ?1) AS workouts,
-              (SELECT count(*) FROM hevy_exercises WHERE user_id = ?1) AS exercises,
-              (SELECT count(*) FROM hevy_sets WHERE user_id = ?1) AS sets`,
+              (SELECT count(*) FROM ${rowsOf("hevy_exercises")}) AS exercises,
+              (SELECT count(*) FROM ${rowsOf("hevy_sets")}) AS sets`,
     ).bind(user.id).first();
     const all = t.hevy.listWorkouts(apiKey);
     expect(counts).toEqual({
@@ -202,7 +202,7 @@ describe("racing writers on one workout", () => {
     expect(await workoutRows(user.id, created.id)).toMatchObject([{ deleted_at: expect.any(Number) }]);
     expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
     expect((await t.request(`/api/v1/workouts/hevy/${created.id}`, { token: user.token })).status).toBe(404);
-    const leftovers = await env.DB.prepare("SELECT count(*) AS n FROM hevy_sets WHERE user_id = ? AND workout_id = ?").bind(user.id, created.id).first<{ n: number }>();
+    const leftovers = await env.DB.prepare(`SELECT count(*) AS n FROM ${rowsOf("hevy_sets")} WHERE workout_id = ?2`).bind(user.id, created.id).first<{ n: number }>();
     expect(leftovers!.n).toBe(0);
   });
 });

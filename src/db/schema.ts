@@ -1,5 +1,8 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { customType, index, integer, numeric, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** A column declared without a type: no affinity, so SQLite keeps integers and texts as they are given. */
+const untypedColumn = customType<{ data: number | string; driverData: number | string }>({ dataType: () => "" });
 
 // Every instant is stored as integer milliseconds since the epoch (UTC): compact,
 // index-friendly and free of string-format ambiguity. API responses format them as ISO 8601.
@@ -82,9 +85,15 @@ export const hevyConnections = sqliteTable("hevy_connections", {
   updatedAt: integer("updated_at").notNull(),
 });
 
+/**
+ * Hevy workouts. `key` is a small integer (the rowid) naming the workout inside this database: its
+ * exercises and sets carry it instead of the user's and Hevy's UUIDs (SPEC §12: rows a quarter the
+ * size), so Hevy's id is kept once, here. A workout's key never changes (upserts update in place).
+ */
 export const hevyWorkouts = sqliteTable(
   "hevy_workouts",
   {
+    key: integer("key").primaryKey(),
     userId: text("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
@@ -106,45 +115,65 @@ export const hevyWorkouts = sqliteTable(
     syncedAt: integer("synced_at").notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.userId, t.id] }),
+    uniqueIndex("hevy_workouts_user_id_idx").on(t.userId, t.id),
     index("hevy_workouts_user_start_idx").on(t.userId, t.startTime, t.id),
     index("hevy_workouts_user_updated_idx").on(t.userId, t.hevyUpdatedAt),
   ],
 );
 
+/**
+ * A small integer per user of this database, for the rows that must find a user's data without
+ * going through a workout (exercises by template). Given on the user's first Hevy write; kept.
+ */
+export const hevyUserKeys = sqliteTable("hevy_user_keys", {
+  key: integer("key").primaryKey(),
+  userId: text("user_id").notNull().unique(),
+});
+
+// WITHOUT ROWID tables (migration 0007, hand-written: drizzle-kit cannot declare it, so a future
+// migration that rebuilds one of them must keep it): hevy_exercises, hevy_sets and
+// hevy_week_templates. Their primary key is the row, with no second copy of the key in an index.
+// Exercises and sets belong to the workout whose key they carry: every read reaches them from a
+// hevy_workouts row of the user (or, for exercises by template, through the user's key).
+
 export const hevyExercises = sqliteTable(
   "hevy_exercises",
   {
-    userId: text("user_id").notNull(),
-    workoutId: text("workout_id").notNull(),
+    workoutKey: integer("workout_key").notNull(),
     index: integer("exercise_index").notNull(),
+    userKey: integer("user_key").notNull(),
     title: text("title").notNull(),
     notes: text("notes"),
     exerciseTemplateId: text("exercise_template_id"),
     supersetId: integer("superset_id"),
   },
   (t) => [
-    primaryKey({ columns: [t.userId, t.workoutId, t.index] }),
-    index("hevy_exercises_user_template_idx").on(t.userId, t.exerciseTemplateId),
+    primaryKey({ columns: [t.workoutKey, t.index] }),
+    index("hevy_exercises_user_template_idx").on(t.userKey, t.exerciseTemplateId),
   ],
 );
 
+/**
+ * `type`: a column without type affinity holding Hevy's known set types as small integer codes and
+ * any other as its text (src/db/set-type.ts). The measurements are NUMERIC, not REAL: SQLite then
+ * stores a whole number (8 reps, 100 kg) as a one- or two-byte integer instead of an 8-byte float
+ * (a set 26 B instead of 37 B); values read back are the same numbers.
+ */
 export const hevySets = sqliteTable(
   "hevy_sets",
   {
-    userId: text("user_id").notNull(),
-    workoutId: text("workout_id").notNull(),
+    workoutKey: integer("workout_key").notNull(),
     exerciseIndex: integer("exercise_index").notNull(),
     index: integer("set_index").notNull(),
-    type: text("type").notNull(),
-    weightKg: real("weight_kg"),
-    reps: real("reps"),
-    distanceMeters: real("distance_meters"),
-    durationSeconds: real("duration_seconds"),
-    rpe: real("rpe"),
-    customMetric: real("custom_metric"),
+    type: untypedColumn("type").notNull(),
+    weightKg: numeric("weight_kg", { mode: "number" }),
+    reps: numeric("reps", { mode: "number" }),
+    distanceMeters: numeric("distance_meters", { mode: "number" }),
+    durationSeconds: numeric("duration_seconds", { mode: "number" }),
+    rpe: numeric("rpe", { mode: "number" }),
+    customMetric: numeric("custom_metric", { mode: "number" }),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.workoutId, t.exerciseIndex, t.index] })],
+  (t) => [primaryKey({ columns: [t.workoutKey, t.exerciseIndex, t.index] })],
 );
 
 /** Built-in templates are shared (user_id = ''); custom ones belong to one user. */
@@ -432,6 +461,7 @@ export const schema = {
   apiTokens,
   hevyConnections,
   hevyWorkouts,
+  hevyUserKeys,
   hevyExercises,
   hevySets,
   hevyExerciseTemplates,
@@ -439,6 +469,9 @@ export const schema = {
   hevySkippedWorkouts,
   hevyPrs,
   hevyPrDirty,
+  hevyWeeks,
+  hevyWeekTemplates,
+  hevyRollupState,
   pageSessions,
   sourceWorkouts,
   dailyRecovery,

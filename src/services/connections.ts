@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, ne, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, ne, sql } from "drizzle-orm";
 import { runBatch } from "../db/batch";
 import type { Db } from "../db/client";
 import {
@@ -129,11 +129,13 @@ export function startRunStatements(db: Db, userId: string, runId: string, now: n
 const backfillRunRow = (db: Db, userId: string, runId: string, now: number) =>
   db.insert(syncRuns).values({ id: runId, userId, kind: "backfill", outcome: "running", startedAt: now }).onConflictDoNothing();
 
+const userWorkoutKeys = (db: Db, userId: string) => db.select({ key: hevyWorkouts.key }).from(hevyWorkouts).where(eq(hevyWorkouts.userId, userId));
+
 /** Statements deleting every Hevy row of one user (workouts, exercises, sets, custom templates, sync runs, skipped notes, PRs, rollups). */
 export function purgeStatements(db: Db, userId: string) {
   return [
-    db.delete(hevySets).where(eq(hevySets.userId, userId)),
-    db.delete(hevyExercises).where(eq(hevyExercises.userId, userId)),
+    db.delete(hevySets).where(inArray(hevySets.workoutKey, userWorkoutKeys(db, userId))),
+    db.delete(hevyExercises).where(inArray(hevyExercises.workoutKey, userWorkoutKeys(db, userId))),
     db.delete(hevyWorkouts).where(eq(hevyWorkouts.userId, userId)),
     db.delete(hevyExerciseTemplates).where(eq(hevyExerciseTemplates.userId, userId)),
     db.delete(syncRuns).where(eq(syncRuns.userId, userId)),

@@ -1,4 +1,5 @@
 import { csvRecord, numberCell, textCell } from "../lib/csv";
+import { decodeSetType } from "../db/set-type";
 import { isoUtc } from "../lib/time";
 
 // The rows of the per-set CSV export (SPEC §8, §10 "Export CSV"): one per set of
@@ -73,14 +74,14 @@ export function d1SetRows(d1: D1Database, userId: string, range: ExportRange): R
       .prepare(
         `SELECT w.id AS workout_id, w.title AS workout_title, w.start_time, w.end_time,
             s.exercise_index, e.title AS exercise_title, e.exercise_template_id, e.superset_id, e.notes AS exercise_notes,
-            s.set_index, s.type AS set_type, s.weight_kg, s.reps, s.distance_meters, s.duration_seconds, s.rpe,
+            s.set_index, ${decodeSetType("s.type")} AS set_type, s.weight_kg, s.reps, s.distance_meters, s.duration_seconds, s.rpe,
             s.custom_metric, w.hevy_updated_at AS workout_updated_at
           FROM hevy_workouts w
           CROSS JOIN hevy_sets s
           CROSS JOIN hevy_exercises e
           WHERE ${where.join(" AND ")}
-            AND s.user_id = w.user_id AND s.workout_id = w.id
-            AND e.user_id = s.user_id AND e.workout_id = s.workout_id AND e.exercise_index = s.exercise_index
+            AND s.workout_key = w.key
+            AND e.workout_key = s.workout_key AND e.exercise_index = s.exercise_index
           ORDER BY w.start_time, w.id, s.exercise_index, s.set_index
           LIMIT ?`,
       )

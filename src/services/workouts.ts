@@ -1,7 +1,8 @@
 import { and, desc, eq, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { runBatch } from "../db/batch";
-import { hevyExercises, hevySets, hevyWorkouts } from "../db/schema";
+import { hevyWorkouts } from "../db/schema";
+import { decodeSetType } from "../db/set-type";
 import type { Deps } from "../deps";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { notFound } from "../lib/errors";
@@ -101,16 +102,15 @@ async function loadWorkouts(deps: Pick<Deps, "db" | "d1">, userId: string, idMat
     .from(hevyWorkouts)
     .where(and(eq(hevyWorkouts.userId, userId), isNull(hevyWorkouts.deletedAt), sql`${hevyWorkouts.id} ${idMatch}`))
     .orderBy(desc(hevyWorkouts.startTime), desc(hevyWorkouts.id));
-  const exercisesQ = db
-    .select()
-    .from(hevyExercises)
-    .where(and(eq(hevyExercises.userId, userId), sql`${hevyExercises.workoutId} ${idMatch}`))
-    .orderBy(hevyExercises.workoutId, hevyExercises.index);
-  const setsQ = db
-    .select()
-    .from(hevySets)
-    .where(and(eq(hevySets.userId, userId), sql`${hevySets.workoutId} ${idMatch}`))
-    .orderBy(hevySets.workoutId, hevySets.exerciseIndex, hevySets.index);
+  // Children reach the workouts by key: the page's keys come from the same (user_id, id) match.
+  const keys = sql`(SELECT w.key FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.deleted_at IS NULL AND w.id ${idMatch})`;
+  const exercisesQ = sql`SELECT w.id AS workout_id, e.exercise_index, e.title, e.notes, e.exercise_template_id, e.superset_id
+    FROM hevy_exercises e CROSS JOIN hevy_workouts w ON w.key = e.workout_key
+    WHERE e.workout_key IN ${keys} ORDER BY e.workout_key, e.exercise_index`;
+  const setsQ = sql`SELECT w.id AS workout_id, s.exercise_index, s.set_index, ${sql.raw(decodeSetType("s.type"))} AS type, s.weight_kg, s.reps,
+      s.distance_meters, s.duration_seconds, s.rpe, s.custom_metric
+    FROM hevy_sets s CROSS JOIN hevy_workouts w ON w.key = s.workout_key
+    WHERE s.workout_key IN ${keys} ORDER BY s.workout_key, s.exercise_index, s.set_index`;
   const [w, e, s] = await runBatch(deps.d1, [workoutsQ, exercisesQ, setsQ]);
   const workouts = (w!.results as RawWorkout[]).map(mapWorkout);
   const exercises = e!.results as RawExercise[];
@@ -140,7 +140,7 @@ async function loadWorkouts(deps: Pick<Deps, "db" | "d1">, userId: string, idMat
 
 // runBatch returns D1's raw rows (column names as in SQL).
 interface RawWorkout {
-  user_id: string; id: string; title: string; description: string | null; routine_id: string | null;
+  key: number; user_id: string; id: string; title: string; description: string | null; routine_id: string | null;
   start_time: number; end_time: number; hevy_updated_at: number; hevy_created_at: number | null; deleted_at: number | null;
   volume_kg: number; set_count: number; exercise_count: number; synced_at: number;
 }
@@ -153,7 +153,7 @@ interface RawSet {
 }
 
 const mapWorkout = (r: RawWorkout): typeof hevyWorkouts.$inferSelect => ({
-  userId: r.user_id, id: r.id, title: r.title, description: r.description, routineId: r.routine_id,
+  key: r.key, userId: r.user_id, id: r.id, title: r.title, description: r.description, routineId: r.routine_id,
   startTime: r.start_time, endTime: r.end_time, hevyUpdatedAt: r.hevy_updated_at, hevyCreatedAt: r.hevy_created_at,
   deletedAt: r.deleted_at, volumeKg: r.volume_kg, setCount: r.set_count, exerciseCount: r.exercise_count, syncedAt: r.synced_at,
 });

@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { addDays, localDate, mondayOf, startOfLocalDay } from "../../lib/zoned-time";
 import type { MetricPart } from "./part";
 import { rollupsReady } from "./rollups";
+import { workingSet } from "../../db/set-type";
 
 export interface MuscleGroupView {
   muscle_group: string;
@@ -63,9 +64,9 @@ export function muscleGroups(userId: string, zone: string, range: Range): Metric
     SELECT e.exercise_template_id AS tid, 1 AS sets, s.weight_kg * s.reps AS volume
     FROM ready
     CROSS JOIN hevy_workouts w ON w.user_id = ${userId}
-    CROSS JOIN hevy_exercises e ON e.user_id = w.user_id AND e.workout_id = w.id
-    CROSS JOIN hevy_sets s ON s.user_id = e.user_id AND s.workout_id = e.workout_id AND s.exercise_index = e.exercise_index
-    WHERE ready.ok = ${gate} AND w.deleted_at IS NULL AND s.type <> 'warmup'${bound(r)}`;
+    CROSS JOIN hevy_exercises e ON e.workout_key = w.key
+    CROSS JOIN hevy_sets s ON s.workout_key = e.workout_key AND s.exercise_index = e.exercise_index
+    WHERE ready.ok = ${gate} AND w.deleted_at IS NULL AND ${sql.raw(workingSet("s.type"))}${bound(r)}`;
   const branches: SQL[] = [scan(0, range)];
   if (weeks) {
     const first = weeks.first === undefined ? sql`` : sql` AND t.week_start >= ${weeks.first}`;

@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { workingSet } from "../../db/set-type";
 import type { Workout } from "../../hevy/types";
 
 // Current all-time PRs kept at write time (table hevy_prs, SPEC §7/§10/§12), in the same
@@ -54,10 +55,11 @@ export function recomputeMarkedPrs(userId: string, guard: SQL): SQL[] {
   const sets = sql`SELECT e.exercise_template_id AS tid, s.weight_kg AS wt, s.reps AS reps, w.start_time AS st,
       e.exercise_index AS ei, s.set_index AS si, w.id AS w
     FROM hevy_pr_dirty d
-    CROSS JOIN hevy_exercises e ON e.user_id = d.user_id AND e.exercise_template_id = d.template_id
-    CROSS JOIN hevy_workouts w ON w.user_id = e.user_id AND w.id = e.workout_id
-    CROSS JOIN hevy_sets s ON s.user_id = e.user_id AND s.workout_id = e.workout_id AND s.exercise_index = e.exercise_index
-    WHERE d.user_id = ${userId} AND w.deleted_at IS NULL AND s.type <> 'warmup' AND (s.weight_kg > 0 OR s.reps >= 1) AND ${guard}`;
+    CROSS JOIN hevy_user_keys k ON k.user_id = d.user_id
+    CROSS JOIN hevy_exercises e ON e.user_key = k.key AND e.exercise_template_id = d.template_id
+    CROSS JOIN hevy_workouts w ON w.key = e.workout_key
+    CROSS JOIN hevy_sets s ON s.workout_key = e.workout_key AND s.exercise_index = e.exercise_index
+    WHERE d.user_id = ${userId} AND w.user_id = d.user_id AND w.deleted_at IS NULL AND ${sql.raw(workingSet("s.type"))} AND (s.weight_kg > 0 OR s.reps >= 1) AND ${guard}`;
   return [
     sql`DELETE FROM hevy_prs WHERE user_id = ${userId} AND template_id IN ${marked} AND ${guard}`,
     bestInto(userId, sets, sql``),

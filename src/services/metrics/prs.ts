@@ -35,8 +35,9 @@ interface PrRow {
 export function currentPrs(userId: string): MetricPart<PrView[]> {
   return {
     statement: sql`SELECT p.template_id AS tid, p.kind, p.value, p.weight_kg AS wt, p.reps, p.start_time AS st, p.workout_id,
-        coalesce(cu.title, bi.title, (SELECT e.title FROM hevy_exercises e
-          WHERE e.user_id = p.user_id AND e.workout_id = p.workout_id AND e.exercise_index = p.exercise_index)) AS title
+        coalesce(cu.title, bi.title, (SELECT e.title FROM hevy_workouts w
+          CROSS JOIN hevy_exercises e ON e.workout_key = w.key AND e.exercise_index = p.exercise_index
+          WHERE w.user_id = p.user_id AND w.id = p.workout_id)) AS title
       FROM hevy_prs p
       LEFT JOIN hevy_exercise_templates cu ON cu.user_id = p.user_id AND cu.id = p.template_id
       LEFT JOIN hevy_exercise_templates bi ON bi.user_id = '' AND bi.id = p.template_id

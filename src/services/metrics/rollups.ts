@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { workingSet } from "../../db/set-type";
 import { addDays, localDate, type LocalWeek, mondayOf, startOfLocalDay } from "../../lib/zoned-time";
 
 // Weekly and muscle-group rollups kept at write time (tables hevy_weeks, hevy_week_templates;
@@ -111,9 +112,9 @@ export function recomputeMarkedWeeks(userId: string): SQL[] {
       SELECT wk.user_id, wk.week_start, coalesce(e.exercise_template_id, ''), count(*), total(s.weight_kg * s.reps)
       FROM hevy_weeks wk
       CROSS JOIN hevy_workouts w ON w.user_id = wk.user_id AND w.start_time >= wk.from_ms AND w.start_time < wk.to_ms
-      CROSS JOIN hevy_exercises e ON e.user_id = w.user_id AND e.workout_id = w.id
-      CROSS JOIN hevy_sets s ON s.user_id = e.user_id AND s.workout_id = e.workout_id AND s.exercise_index = e.exercise_index
-      WHERE wk.user_id = ${userId} AND wk.dirty = 1 AND w.deleted_at IS NULL AND s.type <> 'warmup'
+      CROSS JOIN hevy_exercises e ON e.workout_key = w.key
+      CROSS JOIN hevy_sets s ON s.workout_key = e.workout_key AND s.exercise_index = e.exercise_index
+      WHERE wk.user_id = ${userId} AND wk.dirty = 1 AND w.deleted_at IS NULL AND ${sql.raw(workingSet("s.type"))}
       GROUP BY wk.week_start, coalesce(e.exercise_template_id, '')`,
     sql`UPDATE hevy_weeks SET dirty = 0 WHERE user_id = ${userId} AND dirty = 1`,
   ];

@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { encodeSetType } from "../../db/set-type";
 import type { Workout } from "../../hevy/types";
 import { markPrsOf, offerPrCandidates, prCandidates, recomputeMarkedPrs } from "../metrics/pr-bests";
 import { markOldWeeks, recomputeWeeks, type RollupOwner, weeksOf } from "../metrics/rollups";
@@ -97,18 +98,23 @@ export function upsertWorkoutsStatements(owner: RollupOwner, page: Workout[], no
         AND (hevy_workouts.deleted_at IS NULL OR excluded.hevy_updated_at > hevy_workouts.deleted_at)`,
     // PRs the old versions held may fall: their templates are marked before the old sets go.
     markPrsOf(userId, applied, guard, candidates),
-    sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${applied} AND ${guard}`,
-    sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${applied} AND ${guard}`,
-    sql`INSERT INTO hevy_exercises (user_id, workout_id, exercise_index, title, notes, exercise_template_id, superset_id)
-      SELECT ${userId}, e.value ->> 'workout_id', e.value ->> 'idx', e.value ->> 'title', e.value ->> 'notes',
+    sql`DELETE FROM hevy_sets WHERE workout_key IN ${keysOf(userId, applied)} AND ${guard}`,
+    sql`DELETE FROM hevy_exercises WHERE workout_key IN ${keysOf(userId, applied)} AND ${guard}`,
+    userKeyStatement(userId, guard),
+    sql`INSERT INTO hevy_exercises (workout_key, exercise_index, user_key, title, notes, exercise_template_id, superset_id)
+      SELECT w.key, e.value ->> 'idx', ${userKey(userId)}, e.value ->> 'title', e.value ->> 'notes',
         e.value ->> 'template_id', e.value ->> 'superset_id'
-      FROM json_each(${JSON.stringify(exercises)}) e WHERE e.value ->> 'workout_id' IN ${applied} AND ${guard}`,
-    sql`INSERT INTO hevy_sets (user_id, workout_id, exercise_index, set_index, type, weight_kg, reps,
+      FROM json_each(${JSON.stringify(exercises)}) e
+      CROSS JOIN hevy_workouts w ON w.user_id = ${userId} AND w.id = e.value ->> 'workout_id'
+      WHERE e.value ->> 'workout_id' IN ${applied} AND ${guard}`,
+    sql`INSERT INTO hevy_sets (workout_key, exercise_index, set_index, type, weight_kg, reps,
         distance_meters, duration_seconds, rpe, custom_metric)
-      SELECT ${userId}, s.value ->> 'workout_id', s.value ->> 'exercise_idx', s.value ->> 'idx', s.value ->> 'type',
+      SELECT w.key, s.value ->> 'exercise_idx', s.value ->> 'idx', ${sql.raw(encodeSetType("s.value ->> 'type'"))},
         s.value ->> 'weight_kg', s.value ->> 'reps', s.value ->> 'distance_meters', s.value ->> 'duration_seconds',
         s.value ->> 'rpe', s.value ->> 'custom_metric'
-      FROM json_each(${JSON.stringify(sets)}) s WHERE s.value ->> 'workout_id' IN ${applied} AND ${guard}`,
+      FROM json_each(${JSON.stringify(sets)}) s
+      CROSS JOIN hevy_workouts w ON w.user_id = ${userId} AND w.id = s.value ->> 'workout_id'
+      WHERE s.value ->> 'workout_id' IN ${applied} AND ${guard}`,
     ...recomputeMarkedPrs(userId, guard),
     offerPrCandidates(userId, candidates, applied, guard),
     ...recomputeWeeks(owner, guard, { ids: applied, weeks: owner.rollupZone === null ? [] : weeksOf(workouts, owner.rollupZone) }),
@@ -139,13 +145,28 @@ export function deleteWorkoutsStatements(owner: RollupOwner, deletions: Array<{ 
       WHERE (hevy_workouts.deleted_at IS NULL OR hevy_workouts.deleted_at < excluded.deleted_at)
         AND hevy_workouts.hevy_updated_at <= excluded.deleted_at`,
     markPrsOf(userId, tombstoned, guard),
-    sql`DELETE FROM hevy_sets WHERE user_id = ${userId} AND workout_id IN ${tombstoned} AND ${guard}`,
-    sql`DELETE FROM hevy_exercises WHERE user_id = ${userId} AND workout_id IN ${tombstoned} AND ${guard}`,
+    sql`DELETE FROM hevy_sets WHERE workout_key IN ${keysOf(userId, tombstoned)} AND ${guard}`,
+    sql`DELETE FROM hevy_exercises WHERE workout_key IN ${keysOf(userId, tombstoned)} AND ${guard}`,
     ...recomputeMarkedPrs(userId, guard),
     ...recomputeWeeks(owner, guard),
     // An Apple Health workout merged into a deleted one is freed (and may pair with another).
     rematchStatement(userId, { hevyIds: deletions.map((d) => d.id) }),
   ]);
+}
+
+/** The keys of the user's workouts among `ids` (a subquery of Hevy ids): unique-index probes. */
+function keysOf(userId: string, ids: SQL): SQL {
+  return sql`(SELECT w.key FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.id IN ${ids})`;
+}
+
+/** SQL: the user's small integer key (src/db/schema.ts hevy_user_keys). */
+export function userKey(userId: string): SQL {
+  return sql`(SELECT k.key FROM hevy_user_keys k WHERE k.user_id = ${userId})`;
+}
+
+/** Gives the user a key on their first write (a no-op after). */
+function userKeyStatement(userId: string, guard: SQL): SQL {
+  return sql`INSERT INTO hevy_user_keys (user_id) SELECT ${userId} WHERE ${guard} ON CONFLICT (user_id) DO NOTHING`;
 }
 
 /** A write's statements, and which of them writes the workout rows (its `changes` count what was applied). */
