@@ -4,6 +4,7 @@ import { runBatch } from "../src/db/batch";
 import type { Workout } from "../src/hevy/types";
 import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "../src/services/sync/store";
 import { queueRollupRebuilds } from "../src/services/metrics/rollup-rebuild";
+import { getSummary } from "../src/services/metrics/summary";
 import { rollupOwner, type RollupOwner } from "../src/services/metrics/rollups";
 import { ADMIN_TOKEN, createUser, type TestContext, type TestUser, useTestContext } from "./helpers";
 import { getAt, type Pr, template, uniqueId } from "./metrics-fixtures";
@@ -454,5 +455,51 @@ describe("what keeping PRs and rollups costs a write", () => {
     const small = await rowsReadForAPage(20, true);
     const large = await rowsReadForAPage(300, true);
     expect(large).toBeLessThan(small + 60);
+  });
+});
+
+const NOW_SUMMARY = "2026-11-27T12:00:00Z";
+
+describe("what a summary reads", () => {
+  const t = useTestContext();
+
+  /** Rows D1 read for GET /hevy/summary?weeks=12 (one batch) for a user with `count` workouts, one a day, ending now. */
+  async function rowsReadForASummary(count: number): Promise<{ rows: number; summary: Awaited<ReturnType<typeof getSummary>> }> {
+    const user = await createUser(t);
+    const tids = [uniqueId("T"), uniqueId("T"), uniqueId("T")];
+    for (const [i, tid] of tids.entries()) await template("", tid, `Lift ${i}`, ["chest", "back", "quadriceps"][i]!, ["triceps"]);
+    const end = Date.parse(NOW_SUMMARY) - DAY;
+    const make = (i: number): Workout => ({
+      id: `s-${i}`, title: `S${i}`, description: null, routineId: null,
+      startTime: end - i * DAY, endTime: end - i * DAY + 3_600_000, updatedAt: 1_000 + i, createdAt: null,
+      exercises: tids.map((tid, index) => ({ index, title: `Lift ${index}`, notes: null, supersetId: null, exerciseTemplateId: tid,
+        sets: [60, 80].map((kg, si) => ({ index: si, type: si === 0 ? "warmup" : "normal", weightKg: kg + (i % 7), reps: 5, distanceMeters: null, durationSeconds: null, rpe: null, customMetric: null })) })),
+    });
+    for (let i = 0; i < count; i += 50) {
+      await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, user.id), Array.from({ length: Math.min(50, count - i) }, (_, j) => make(i + j)), Date.now()));
+    }
+    let rows = 0;
+    const counting = {
+      prepare: (q: string) => env.DB.prepare(q),
+      batch: async (statements: D1PreparedStatement[]) => {
+        const results = await env.DB.batch(statements);
+        rows += results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
+        return results;
+      },
+    } as unknown as D1Database;
+    const summary = await getSummary({ d1: counting, now: () => Date.parse(NOW_SUMMARY) }, { id: user.id, timezone: "UTC" }, 12);
+    return { rows, summary };
+  }
+
+  it("reads as many rows at 480 workouts as at 120: the window's weeks and templates, the PRs, five sessions — never the sets", async () => {
+    const small = await rowsReadForASummary(120);
+    const large = await rowsReadForASummary(480);
+    // The same twelve weeks of the same training: the same answer but for the all-time PRs' dates.
+    expect(large.summary.weeks).toEqual(small.summary.weeks);
+    // Monday 7 September to Thursday 26 November: 81 daily workouts of 6 sets (this week's Friday has none yet).
+    expect(large.summary.totals).toMatchObject({ workouts: 81, sets: 81 * 6 });
+    expect(large.rows).toBe(small.rows);
+    // 12 weeks × 3 templates of rollups, 12 PR rows, a handful of sessions and readings: far below one set a workout.
+    expect(large.rows).toBeLessThan(200);
   });
 });
