@@ -5,7 +5,7 @@
 -- keys (test/migrations.test.ts loads rows into the old schema, migrates, and compares). A set's
 -- type is stored as a code (src/db/set-type.ts) and its measurements with NUMERIC affinity.
 CREATE TABLE `__new_hevy_workouts` (
-	`key` integer PRIMARY KEY NOT NULL,
+	`key` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`user_id` text NOT NULL,
 	`id` text NOT NULL,
 	`title` text NOT NULL,

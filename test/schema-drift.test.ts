@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -54,3 +55,29 @@ describe("schema and migrations", () => {
 });
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+
+// drizzle-kit diffs src/db/schema.ts against the latest snapshot in migrations/meta when it
+// generates the next migration: a snapshot out of step with the schema (a hand-edited migration
+// whose snapshot was not edited with it) would make that migration silently rebuild tables.
+interface SnapshotColumn { name: string; type: string; primaryKey: boolean; notNull: boolean; autoincrement?: boolean }
+interface Snapshot { tables: Record<string, { columns: Record<string, SnapshotColumn>; compositePrimaryKeys: Record<string, { columns: string[] }> }> }
+const snapshots = import.meta.glob<Snapshot>("../migrations/meta/*_snapshot.json", { eager: true, import: "default" });
+
+describe("the latest drizzle-kit snapshot", () => {
+  const latest = snapshots[Object.keys(snapshots).sort().at(-1)!]!;
+  for (const table of Object.values(schema) as SQLiteTable[]) {
+    const config = getTableConfig(table);
+    it(`${config.name} matches src/db/schema.ts`, () => {
+      const snap = latest.tables[config.name];
+      expect(snap, config.name).toBeDefined();
+      const pkColumns = config.primaryKeys.flatMap((pk) => pk.columns.map((c) => c.name));
+      expect(Object.values(snap!.columns).map((c: SnapshotColumn) => ({ name: c.name, type: c.type, notNull: c.notNull, autoincrement: Boolean(c.autoincrement) })).sort(byName)).toEqual(
+        config.columns
+          .map((c) => ({ name: c.name, type: c.getSQLType(), notNull: c.notNull || c.primary, autoincrement: Boolean((c as { autoIncrement?: boolean }).autoIncrement) }))
+          .sort(byName),
+      );
+      expect(Object.values(snap!.compositePrimaryKeys).flatMap((pk) => pk.columns).sort()).toEqual([...pkColumns].sort());
+    });
+  }
+});
+

@@ -88,12 +88,13 @@ export const hevyConnections = sqliteTable("hevy_connections", {
 /**
  * Hevy workouts. `key` is a small integer (the rowid) naming the workout inside this database: its
  * exercises and sets carry it instead of the user's and Hevy's UUIDs (SPEC §12: rows a quarter the
- * size), so Hevy's id is kept once, here. A workout's key never changes (upserts update in place).
+ * size), so Hevy's id is kept once, here. A workout's key never changes (upserts update in place)
+ * and is never given again (AUTOINCREMENT): a purged user's keys cannot come back as another's.
  */
 export const hevyWorkouts = sqliteTable(
   "hevy_workouts",
   {
-    key: integer("key").primaryKey(),
+    key: integer("key").primaryKey({ autoIncrement: true }),
     userId: text("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
