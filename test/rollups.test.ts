@@ -6,7 +6,9 @@ import { createDb } from "../src/db/client";
 import type { Env } from "../src/env";
 import { sha256Hex } from "../src/lib/crypto";
 import type { SyncMessage } from "../src/queue/messages";
+import { runBatch } from "../src/db/batch";
 import { findJobConnection } from "../src/services/connections";
+import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "../src/services/sync/store";
 import { queueRollupRebuilds, rebuildRollups } from "../src/services/metrics/rollup-rebuild";
 import { ADMIN_TOKEN, createUser, expectProblem } from "./helpers";
 import { remove, store, template, uniqueId, workout, type SummaryBody } from "./metrics-fixtures";
@@ -604,3 +606,34 @@ describe("migration 0006 on a database that holds rows", () => {
   });
 });
 
+
+describe("a writer that saw no rollup zone (or another one)", () => {
+  const t = useSyncContext();
+  const stateOf = async (userId: string) =>
+    (await env.DB.prepare("SELECT zone FROM hevy_rollup_state WHERE user_id = ?").bind(userId).first<{ zone: string }>())?.zone ?? null;
+
+  it("drops the state row only when its batch changed a workout: an unchanged re-read or an empty page leaves the rollups counting", async () => {
+    const user = await createUser(t, BERLIN);
+    const w = workout(crypto.randomUUID(), "2026-02-16T08:00:00Z", 60, [{ template: uniqueId("T"), title: "Squat", sets: [["normal", 100, 5]] }], at("2026-02-16T10:00:00Z"));
+    await store(user.id, [w]);
+    expect(await stateOf(user.id)).toBe(BERLIN);
+    const stale = { userId: user.id, rollupZone: null };
+    // The same version again, a deletion older than it, nothing at all: nothing changes.
+    await runBatch(env.DB, [
+      ...upsertWorkoutsStatements(stale, [w], Date.now()),
+      ...deleteWorkoutsStatements(stale, [{ id: w.id, deletedAt: w.updatedAt - 1 }], Date.now()),
+      ...upsertWorkoutsStatements(stale, [], Date.now()),
+      ...deleteWorkoutsStatements(stale, [], Date.now()),
+    ]);
+    expect(await stateOf(user.id)).toBe(BERLIN);
+    // A newer version is a change the writer did not roll up: the rollups stop counting.
+    await runBatch(env.DB, upsertWorkoutsStatements(stale, [{ ...w, title: "Edited", updatedAt: w.updatedAt + 1 }], Date.now()));
+    expect(await stateOf(user.id)).toBeNull();
+  });
+
+  it("writes nothing at all for an empty page or events list", () => {
+    const owner = { userId: crypto.randomUUID(), rollupZone: BERLIN };
+    expect(upsertWorkoutsStatements(owner, [], 1)).toHaveLength(0);
+    expect(deleteWorkoutsStatements(owner, [], 1)).toHaveLength(0);
+  });
+});

@@ -75,10 +75,13 @@ export function markOldWeeks(owner: RollupOwner, changing: SQL, guard: SQL): SQL
 /**
  * After a write: marks (creating when new) the weeks of the workouts this batch stored
  * (`stored`, a subquery of ids; `weeks` their weeks in the owner's zone), then recomputes every
- * marked week, clears the marks, and drops the state row if it names another zone than the writer's.
+ * marked week, clears the marks, and — when the batch changed a workout (`changed`) — drops the
+ * state row if it names another zone than the writer's. A batch that changed nothing leaves the
+ * rollups as right as they were, whatever zone its writer saw.
  */
-export function recomputeWeeks(owner: RollupOwner, guard: SQL, stored?: { ids: SQL; weeks: WeekOfWorkout[] }): SQL[] {
-  const invalidate = sql`DELETE FROM hevy_rollup_state WHERE user_id = ${owner.userId} AND zone IS NOT ${owner.rollupZone} AND ${guard}`;
+export function recomputeWeeks(owner: RollupOwner, guard: SQL, changed: SQL, stored?: { ids: SQL; weeks: WeekOfWorkout[] }): SQL[] {
+  const invalidate = sql`DELETE FROM hevy_rollup_state WHERE user_id = ${owner.userId} AND zone IS NOT ${owner.rollupZone}
+    AND ${changed} AND ${guard}`;
   if (owner.rollupZone === null) return [invalidate];
   const userId = owner.userId;
   const statements: SQL[] = [];

@@ -12,7 +12,7 @@ import { forEachPage } from "./pages";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
 import { currentConnection, scopeOf, stillCurrent } from "./scope";
 import { retrySkipped, skippedError, skippedStatements, skippedToRetryStatement } from "./skipped";
-import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "./store";
+import { appliedCount, deleteWorkoutsStatements, upsertWorkoutsStatements } from "./store";
 
 export interface DeltaOptions {
   concurrency: number;
@@ -98,8 +98,8 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
       ...skippedStatements(scope, skipped, [...updated.map((w) => w.id), ...deleted.map((d) => d.id)], at),
     ]);
     // What changed, not what was read: the overlap re-reads events already applied.
-    upserts += results[upsert.write]?.meta.changes ?? 0;
-    deletes += results[upsert.length + remove.write]?.meta.changes ?? 0;
+    upserts += appliedCount(results, 0, upsert);
+    deletes += appliedCount(results, upsert.length, remove);
   };
 
   try {

@@ -43,6 +43,7 @@ export function latestCopies(workouts: Workout[]): Workout[] {
 export function upsertWorkoutsStatements(owner: RollupOwner, page: Workout[], now: number, guard: SQL = ALWAYS) {
   const { userId } = owner;
   const workouts = latestCopies(page);
+  if (workouts.length === 0) return NOTHING_TO_WRITE();
   const rows = workouts.map((w) => {
     const m = workoutMetrics(w);
     return {
@@ -117,7 +118,7 @@ export function upsertWorkoutsStatements(owner: RollupOwner, page: Workout[], no
       WHERE s.value ->> 'workout_id' IN ${applied} AND ${guard}`,
     ...recomputeMarkedPrs(userId, guard),
     offerPrCandidates(userId, candidates, applied, guard),
-    ...recomputeWeeks(owner, guard, { ids: applied, weeks: owner.rollupZone === null ? [] : weeksOf(workouts, owner.rollupZone) }),
+    ...recomputeWeeks(owner, guard, sql`EXISTS ${applied}`, { ids: applied, weeks: owner.rollupZone === null ? [] : weeksOf(workouts, owner.rollupZone) }),
     // The unified feed's Hevy ↔ Apple Health pairs around these workouts (new and old times).
     rematchStatement(userId, { hevyIds: workouts.map((w) => w.id) }),
   ]);
@@ -131,6 +132,7 @@ export function upsertWorkoutsStatements(owner: RollupOwner, page: Workout[], no
  */
 export function deleteWorkoutsStatements(owner: RollupOwner, deletions: Array<{ id: string; deletedAt: number }>, now: number, guard: SQL = ALWAYS) {
   const { userId } = owner;
+  if (deletions.length === 0) return NOTHING_TO_WRITE();
   const json = JSON.stringify(deletions.map((d) => ({ id: d.id, deleted_at: d.deletedAt })));
   const tombstoned = sql`(SELECT j.value ->> 'id' FROM json_each(${json}) j WHERE EXISTS (
       SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.id = j.value ->> 'id' AND w.deleted_at IS NOT NULL))`;
@@ -148,7 +150,8 @@ export function deleteWorkoutsStatements(owner: RollupOwner, deletions: Array<{ 
     sql`DELETE FROM hevy_sets WHERE workout_key IN ${keysOf(userId, tombstoned)} AND ${guard}`,
     sql`DELETE FROM hevy_exercises WHERE workout_key IN ${keysOf(userId, tombstoned)} AND ${guard}`,
     ...recomputeMarkedPrs(userId, guard),
-    ...recomputeWeeks(owner, guard),
+    ...recomputeWeeks(owner, guard, sql`EXISTS (SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId}
+      AND w.id IN (SELECT j.value ->> 'id' FROM json_each(${json}) j) AND w.synced_at = ${now} AND w.deleted_at IS NOT NULL)`),
     // An Apple Health workout merged into a deleted one is freed (and may pair with another).
     rematchStatement(userId, { hevyIds: deletions.map((d) => d.id) }),
   ]);
@@ -169,9 +172,17 @@ function userKeyStatement(userId: string, guard: SQL): SQL {
   return sql`INSERT INTO hevy_user_keys (user_id) SELECT ${userId} WHERE ${guard} ON CONFLICT (user_id) DO NOTHING`;
 }
 
-/** A write's statements, and which of them writes the workout rows (its `changes` count what was applied). */
+/** A write's statements, and which of them writes the workout rows (its `changes` count what was applied; -1: none). */
 export type WriteStatements = SQL[] & { write: number };
 
 function withWrite(write: number, statements: SQL[]): WriteStatements {
   return Object.assign(statements, { write });
+}
+
+/** An empty page or events list writes nothing: no statement at all. */
+const NOTHING_TO_WRITE = () => withWrite(-1, []);
+
+/** Workouts a write applied, from its batch's results (`offset`: where its statements start in the batch). */
+export function appliedCount(results: D1Result[], offset: number, statements: WriteStatements): number {
+  return statements.write < 0 ? 0 : (results[offset + statements.write]?.meta.changes ?? 0);
 }
