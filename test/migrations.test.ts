@@ -104,10 +104,12 @@ describe("migrations on a database that holds rows", () => {
       await db().prepare("INSERT INTO users (id, email, timezone, created_at) VALUES (?, ?, 'UTC', 0)").bind(user, `${user}@example.com`).run();
       await insertRaw(user, history(i + 21));
     }
-    // Odd values the copy must carry as they are: text in a real column, notes, supersets, a description.
+    // Odd values the copy must carry as they are: fractions, notes, supersets, a description, and a
+    // set type Hevy spelled like one of the new codes (it must stay that text).
     await db().batch([
       db().prepare("UPDATE hevy_sets SET rpe = 8.5, distance_meters = 1234.5, duration_seconds = 61, custom_metric = 2 WHERE user_id = 'user-a' AND set_index = 0"),
       db().prepare("UPDATE hevy_exercises SET notes = 'slow', superset_id = 3 WHERE user_id = 'user-b' AND exercise_index = 1"),
+      db().prepare("UPDATE hevy_sets SET type = '1' WHERE user_id = 'user-c' AND set_index = 1"),
       db().prepare("UPDATE hevy_workouts SET description = 'd', routine_id = 'r', hevy_created_at = 7, volume_kg = 12.5, set_count = 3 WHERE user_id = 'user-c'"),
       // An Apple Health twin paired with one of user-a's workouts (the unified feed's pair).
       db().prepare(`INSERT INTO source_workouts (user_id, source, external_id, activity_type, start_time, end_time, received_at, paired_hevy_id, paired_start_time)
@@ -135,6 +137,9 @@ describe("migrations on a database that holds rows", () => {
         FROM hevy_sets s JOIN hevy_workouts w ON w.key = s.workout_key ORDER BY 1, 2, 3, 4`),
     };
     expect(after).toEqual(before);
+    expect(before.sets.some((s) => s.type === "1")).toBe(true);
+    // The unified feed's pair is untouched by the rebuild of the table it points into.
+    expect(await dump("SELECT paired_hevy_id FROM source_workouts WHERE external_id = 'ah-1'")).toEqual([{ paired_hevy_id: "w-21-0" }]);
     // Each exercise's user key names its workout's user.
     const mismatched = await dump(`SELECT count(*) AS n FROM hevy_exercises e JOIN hevy_workouts w ON w.key = e.workout_key
       JOIN hevy_user_keys k ON k.key = e.user_key WHERE k.user_id <> w.user_id`);

@@ -637,3 +637,39 @@ describe("a writer that saw no rollup zone (or another one)", () => {
     expect(deleteWorkoutsStatements(owner, [], 1)).toHaveLength(0);
   });
 });
+
+describe("volumes in pounds converted to kilograms (not exact binary fractions)", () => {
+  const t = useSyncContext();
+
+  it("weekly volumes are the same to the last bit with and without the rollups; muscle-group volumes within a few units of the last place", async () => {
+    const user = await createUser(t, BERLIN);
+    const [bench, row] = [uniqueId("T"), uniqueId("T")];
+    await template("", bench, "Bench Press", "chest", ["triceps"]);
+    await template("", row, "Row", "upper_back", ["biceps"]);
+    const LB = 0.45359237;
+    const workouts = Array.from({ length: 24 }, (_, i) =>
+      workout(crypto.randomUUID(), new Date(at("2026-01-05T07:00:00Z") + i * 2 * 86_400_000 + i * 3_600_000).toISOString(), 60, [
+        { template: bench, title: "Bench Press", sets: [["warmup", 45 * LB, 10], ["normal", (135 + 5 * i) * LB, 8], ["normal", (185 + 2.5 * i) * LB, 5]] },
+        { template: row, title: "Row", sets: [["normal", (95 + i) * LB, 12], ["dropset", 77.7 * LB, 7]] },
+      ]));
+    await store(user.id, workouts);
+    expect((await stateOf(user.id))?.zone).toBe(BERLIN);
+    const ranges = ["", "?from=2026-01-12T00:00:00Z&to=2026-02-11T13:00:00Z", "?from=2026-01-01T00:00:00Z"];
+    const read = async () => ({
+      trends: await get<Trends>(t.env, user.token, "/api/v1/hevy/trends?weeks=8"),
+      groups: await Promise.all(ranges.map((r) => get<MuscleGroups>(t.env, user.token, `/api/v1/hevy/muscle-groups${r}`))),
+    });
+    const withRollups = await read();
+    await env.DB.prepare("DELETE FROM hevy_rollup_state WHERE user_id = ?").bind(user.id).run();
+    const fromRows = await read();
+    expect(withRollups.trends).toEqual(fromRows.trends);
+    expect(withRollups.trends.totals.volume_kg % 1).not.toBe(0); // the sums really are of inexact numbers
+    for (const [i, groups] of withRollups.groups.entries()) {
+      const other = fromRows.groups[i]!;
+      expect(groups.data.map((g) => [g.muscle_group, g.sets])).toEqual(other.data.map((g) => [g.muscle_group, g.sets]));
+      for (const [j, g] of groups.data.entries()) {
+        expect(Math.abs(g.volume_kg - other.data[j]!.volume_kg), g.muscle_group).toBeLessThanOrEqual(g.volume_kg * 1e-14);
+      }
+    }
+  });
+});

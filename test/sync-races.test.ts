@@ -31,10 +31,16 @@ async function hevyRowCounts(userId: string) {
     const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${rowsOf(table)}`).bind(userId).first<{ n: number }>();
     out[table] = row!.n;
   }
+  // Exercises and sets carry no user: ones left behind by a purge would not show above (they are
+  // counted through the user's workouts). Any row whose workout is gone, whoever's, counts here.
+  out.orphaned_children = (await env.DB.prepare(
+    `SELECT (SELECT count(*) FROM hevy_sets WHERE workout_key NOT IN (SELECT key FROM hevy_workouts))
+          + (SELECT count(*) FROM hevy_exercises WHERE workout_key NOT IN (SELECT key FROM hevy_workouts)) AS n`,
+  ).first<{ n: number }>())!.n;
   return out;
 }
 
-const NOTHING = { hevy_workouts: 0, hevy_exercises: 0, hevy_sets: 0, hevy_exercise_templates: 0, sync_runs: 0, hevy_skipped_workouts: 0, hevy_connections: 0 };
+const NOTHING = { hevy_workouts: 0, hevy_exercises: 0, hevy_sets: 0, hevy_exercise_templates: 0, sync_runs: 0, hevy_skipped_workouts: 0, hevy_connections: 0, orphaned_children: 0 };
 
 async function put(t: SyncContext, user: TestUser, apiKey: string) {
   const res = await t.request(CONN, { method: "PUT", token: user.token, json: { api_key: apiKey } });

@@ -1,6 +1,7 @@
-import { and, eq, getTableColumns, inArray, ne, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, ne, sql } from "drizzle-orm";
 import { runBatch } from "../db/batch";
 import type { Db } from "../db/client";
+import { workoutKeys } from "../db/keys";
 import {
   hevyConnections,
   hevyExercises,
@@ -8,6 +9,7 @@ import {
   hevySets,
   hevyPrs,
   hevySkippedWorkouts,
+  hevyUserKeys,
   hevyWeeks,
   hevyWeekTemplates,
   hevyWorkouts,
@@ -129,21 +131,20 @@ export function startRunStatements(db: Db, userId: string, runId: string, now: n
 const backfillRunRow = (db: Db, userId: string, runId: string, now: number) =>
   db.insert(syncRuns).values({ id: runId, userId, kind: "backfill", outcome: "running", startedAt: now }).onConflictDoNothing();
 
-const userWorkoutKeys = (db: Db, userId: string) => db.select({ key: hevyWorkouts.key }).from(hevyWorkouts).where(eq(hevyWorkouts.userId, userId));
-
-/** Statements deleting every Hevy row of one user (workouts, exercises, sets, custom templates, sync runs, skipped notes, PRs, rollups). */
+/** Statements deleting every Hevy row of one user (workouts, exercises, sets, custom templates, sync runs, skipped notes, PRs, rollups, the user's key). */
 export function purgeStatements(db: Db, userId: string) {
   return [
-    db.delete(hevySets).where(inArray(hevySets.workoutKey, userWorkoutKeys(db, userId))),
-    db.delete(hevyExercises).where(inArray(hevyExercises.workoutKey, userWorkoutKeys(db, userId))),
+    db.delete(hevySets).where(sql`${hevySets.workoutKey} IN ${workoutKeys(userId)}`),
+    db.delete(hevyExercises).where(sql`${hevyExercises.workoutKey} IN ${workoutKeys(userId)}`),
     db.delete(hevyWorkouts).where(eq(hevyWorkouts.userId, userId)),
     db.delete(hevyExerciseTemplates).where(eq(hevyExerciseTemplates.userId, userId)),
     db.delete(syncRuns).where(eq(syncRuns.userId, userId)),
     db.delete(hevySkippedWorkouts).where(eq(hevySkippedWorkouts.userId, userId)),
     db.delete(hevyPrs).where(eq(hevyPrs.userId, userId)),
-    // The rollups of no workouts are empty: the state row (the zone) stays valid.
+    // The rollups of no workouts are empty: the state row (the user's zone, no Hevy data) stays valid.
     db.delete(hevyWeeks).where(eq(hevyWeeks.userId, userId)),
     db.delete(hevyWeekTemplates).where(eq(hevyWeekTemplates.userId, userId)),
+    db.delete(hevyUserKeys).where(eq(hevyUserKeys.userId, userId)),
   ] as const;
 }
 

@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { runBatch } from "../db/batch";
+import { workoutKeys } from "../db/keys";
 import { hevyWorkouts } from "../db/schema";
 import { decodeSetType } from "../db/set-type";
 import type { Deps } from "../deps";
@@ -103,7 +104,7 @@ async function loadWorkouts(deps: Pick<Deps, "db" | "d1">, userId: string, idMat
     .where(and(eq(hevyWorkouts.userId, userId), isNull(hevyWorkouts.deletedAt), sql`${hevyWorkouts.id} ${idMatch}`))
     .orderBy(desc(hevyWorkouts.startTime), desc(hevyWorkouts.id));
   // Children reach the workouts by key: the page's keys come from the same (user_id, id) match.
-  const keys = sql`(SELECT w.key FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.deleted_at IS NULL AND w.id ${idMatch})`;
+  const keys = workoutKeys(userId, sql` AND w.deleted_at IS NULL AND w.id ${idMatch}`);
   const exercisesQ = sql`SELECT w.id AS workout_id, e.exercise_index, e.title, e.notes, e.exercise_template_id, e.superset_id
     FROM hevy_exercises e CROSS JOIN hevy_workouts w ON w.key = e.workout_key
     WHERE e.workout_key IN ${keys} ORDER BY e.workout_key, e.exercise_index`;

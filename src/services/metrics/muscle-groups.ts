@@ -1,7 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
-import { addDays, localDate, mondayOf, startOfLocalDay } from "../../lib/zoned-time";
 import type { MetricPart } from "./part";
-import { rollupsReady } from "./rollups";
+import { rollupsReady, weekOf } from "./rollups";
 import { workingSet } from "../../db/set-type";
 
 export interface MuscleGroupView {
@@ -24,26 +23,15 @@ export interface Range {
  * (`edges`, instant ranges). With no whole week inside, the whole range is one edge.
  */
 export function splitByWeeks(range: Range, zone: string): { weeks: { first?: string; end?: string } | null; edges: Range[] } {
-  let first: { monday: string; from: number } | undefined;
-  if (range.from !== undefined) {
-    let monday = mondayOf(localDate(range.from, zone));
-    let from = startOfLocalDay(monday, zone);
-    if (from < range.from) {
-      monday = addDays(monday, 7);
-      from = startOfLocalDay(monday, zone);
-    }
-    first = { monday, from };
-  }
-  let end: { monday: string; from: number } | undefined;
-  if (range.to !== undefined) {
-    const monday = mondayOf(localDate(range.to, zone));
-    end = { monday, from: startOfLocalDay(monday, zone) };
-  }
+  // The first whole week starts at or after `from`; the weeks end where the week holding `to` starts.
+  const fromWeek = range.from === undefined ? undefined : weekOf(range.from, zone);
+  const first = fromWeek && fromWeek.from < range.from! ? weekOf(fromWeek.to, zone) : fromWeek;
+  const end = range.to === undefined ? undefined : weekOf(range.to, zone);
   if (first && end && first.from >= end.from) return { weeks: null, edges: [range] };
   const edges: Range[] = [];
   if (first && range.from! < first.from) edges.push({ from: range.from, to: first.from });
   if (end && end.from < range.to!) edges.push({ from: end.from, to: range.to });
-  return { weeks: { first: first?.monday, end: end?.monday }, edges };
+  return { weeks: { first: first?.weekStart, end: end?.weekStart }, edges };
 }
 
 /**

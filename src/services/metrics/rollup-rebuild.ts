@@ -3,7 +3,7 @@ import { runBatch } from "../../db/batch";
 import type { Deps } from "../../deps";
 import type { SyncMessage } from "../../queue/messages";
 import { RetryLater } from "../sync/retry";
-import { recomputeMarkedWeeks, weeksOf } from "./rollups";
+import { markWeeks, recomputeMarkedWeeks, weeksOf } from "./rollups";
 
 // Rebuilding a user's weekly rollups from their rows (queue message `rebuild_rollups`): after a
 // time-zone change (PATCH /admin/v1/users/{id}), after the migration that introduced them, and after
@@ -33,14 +33,12 @@ export async function rebuildRollups(deps: RebuildDeps, userId: string): Promise
       .prepare("SELECT id, start_time AS startTime FROM hevy_workouts WHERE user_id = ? AND deleted_at IS NULL")
       .bind(userId)
       .all<{ id: string; startTime: number }>();
-    const weeks = new Map(weeksOf(results, zone).map((w) => [w.weekStart, w]));
-    const weeksJson = JSON.stringify([...weeks.values()].map((w) => ({ week: w.weekStart, from: w.from, to: w.to })));
+    const weeks = [...new Map(weeksOf(results, zone).map((w) => [w.weekStart, w])).values()];
     const out = await runBatch(deps.d1, [
       sql`DELETE FROM hevy_rollup_state WHERE user_id = ${userId}`,
       sql`DELETE FROM hevy_week_templates WHERE user_id = ${userId}`,
       sql`DELETE FROM hevy_weeks WHERE user_id = ${userId}`,
-      sql`INSERT INTO hevy_weeks (user_id, week_start, from_ms, to_ms, dirty)
-        SELECT ${userId}, j.value ->> 'week', j.value ->> 'from', j.value ->> 'to', 1 FROM json_each(${weeksJson}) j`,
+      markWeeks(userId, weeks),
       ...recomputeMarkedWeeks(userId),
       sql`INSERT INTO hevy_rollup_state (user_id, zone)
         SELECT ${userId}, ${zone} WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = ${userId} AND u.timezone = ${zone})

@@ -51,9 +51,12 @@ export function weeksOf(workouts: Array<{ id: string; startTime: number }>, zone
   });
 }
 
+/** SQL: the state row saying the user's rollups are complete in `zone`. */
+const stateIn = (userId: string, zone: string) => sql`SELECT 1 FROM hevy_rollup_state r WHERE r.user_id = ${userId} AND r.zone = ${zone}`;
+
 /** SQL: the user's rollups are complete in `zone`. */
 export function rollupsIn(userId: string, zone: string): SQL {
-  return sql`EXISTS (SELECT 1 FROM hevy_rollup_state r WHERE r.user_id = ${userId} AND r.zone = ${zone})`;
+  return sql`EXISTS (${stateIn(userId, zone)})`;
 }
 
 /**
@@ -86,14 +89,21 @@ export function recomputeWeeks(owner: RollupOwner, guard: SQL, changed: SQL, sto
   const userId = owner.userId;
   const statements: SQL[] = [];
   if (stored && stored.weeks.length > 0) {
-    const weeks = JSON.stringify(stored.weeks.map((w) => ({ id: w.id, week: w.weekStart, from: w.from, to: w.to })));
-    statements.push(sql`INSERT INTO hevy_weeks (user_id, week_start, from_ms, to_ms, dirty)
-      SELECT DISTINCT ${userId}, j.value ->> 'week', j.value ->> 'from', j.value ->> 'to', 1
-      FROM json_each(${weeks}) j WHERE j.value ->> 'id' IN ${stored.ids}
-        AND ${rollupsIn(userId, owner.rollupZone)} AND ${guard}
-      ON CONFLICT (user_id, week_start) DO UPDATE SET dirty = 1`);
+    statements.push(markWeeks(userId, stored.weeks, sql`j.value ->> 'id' IN ${stored.ids} AND ${rollupsIn(userId, owner.rollupZone)} AND ${guard}`));
   }
   return [...statements, ...recomputeMarkedWeeks(userId), invalidate];
+}
+
+/**
+ * Marks `weeks` of the user for recomputing (`where` over each JSON row `j`: id, week, from, to),
+ * creating the rows of weeks not stored yet.
+ */
+export function markWeeks(userId: string, weeks: Array<LocalWeek & { id?: string }>, where: SQL = sql`1`): SQL {
+  const json = JSON.stringify(weeks.map((w) => ({ id: w.id, week: w.weekStart, from: w.from, to: w.to })));
+  return sql`INSERT INTO hevy_weeks (user_id, week_start, from_ms, to_ms, dirty)
+    SELECT DISTINCT ${userId}, j.value ->> 'week', j.value ->> 'from', j.value ->> 'to', 1
+    FROM json_each(${json}) j WHERE ${where}
+    ON CONFLICT (user_id, week_start) DO UPDATE SET dirty = 1`;
 }
 
 /**
@@ -131,5 +141,5 @@ export async function rollupOwner(d1: D1Database, userId: string): Promise<Rollu
 
 /** SQL: one row, `ok` 1 when the user's rollups are complete in `zone`, else 0 — the gate of a read's two branches. */
 export function rollupsReady(userId: string, zone: string): SQL {
-  return sql`SELECT count(*) AS ok FROM hevy_rollup_state WHERE user_id = ${userId} AND zone = ${zone}`;
+  return sql`SELECT ${rollupsIn(userId, zone)} AS ok`;
 }

@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { userKey, workoutKeys } from "../../db/keys";
 import { encodeSetType } from "../../db/set-type";
 import type { Workout } from "../../hevy/types";
 import { markPrsOf, offerPrCandidates, prCandidates, recomputeMarkedPrs } from "../metrics/pr-bests";
@@ -158,14 +159,7 @@ export function deleteWorkoutsStatements(owner: RollupOwner, deletions: Array<{ 
 }
 
 /** The keys of the user's workouts among `ids` (a subquery of Hevy ids): unique-index probes. */
-function keysOf(userId: string, ids: SQL): SQL {
-  return sql`(SELECT w.key FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.id IN ${ids})`;
-}
-
-/** SQL: the user's small integer key (src/db/schema.ts hevy_user_keys). */
-export function userKey(userId: string): SQL {
-  return sql`(SELECT k.key FROM hevy_user_keys k WHERE k.user_id = ${userId})`;
-}
+const keysOf = (userId: string, ids: SQL) => workoutKeys(userId, sql` AND w.id IN ${ids}`);
 
 /** Gives the user a key on their first write (a no-op after). */
 function userKeyStatement(userId: string, guard: SQL): SQL {
