@@ -62,10 +62,19 @@ export async function benchStorage(workouts: number): Promise<StorageResult> {
     // Keys as large as in a full database (SQLite stores small integers in fewer bytes, and the
     // benchmark's own would be small): one placeholder row each makes the sync number workouts
     // from ten million and users from 100,000; both go before the copy is measured.
+    // The local files are named by a hash of each database's id: the directory (DB, where the
+    // user's rows live until sharding places them) is the one that holds the user.
     const d1File = () => {
       const dir = join(worker.stateDir, "state", "v3", "d1", "miniflare-D1DatabaseObject");
-      const main = readdirSync(dir).find((f) => f.endsWith(".sqlite") && !f.startsWith("metadata"));
-      if (!main) throw new Error(`no D1 database file in ${dir}`);
+      const main = readdirSync(dir).filter((f) => f.endsWith(".sqlite") && !f.startsWith("metadata")).find((f) => {
+        const probe = new DatabaseSync(join(dir, f), { readOnly: true });
+        try {
+          return (probe.prepare("SELECT count(*) AS n FROM users").get() as { n: number }).n > 0;
+        } finally {
+          probe.close();
+        }
+      });
+      if (!main) throw new Error(`no D1 database file with the user in ${dir}`);
       return { dir, main };
     };
     const placeholders = new DatabaseSync(join(d1File().dir, d1File().main));

@@ -20,10 +20,8 @@ if (!existsSync(".dev.vars")) {
   console.log("Created .dev.vars with fresh random KEY_ENCRYPTION_KEY and ADMIN_TOKEN.");
 }
 
-const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local"], {
-  stdio: "inherit",
-  env: { ...process.env, CI: "true" }, // never prompt
-});
+// The directory and every shard (scripts/migrate.ts).
+const migrate = spawnSync("node", ["scripts/migrate.ts", "--local"], { stdio: "inherit" });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const dev = spawn("wrangler", ["dev", ...process.argv.slice(2)], { stdio: "inherit" });

@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { d1Bindings } from "./d1-bindings.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -46,10 +47,12 @@ export async function startWorker(hevyUrl: string, options: { port?: number } = 
   }
   symlinkSync(join(ROOT, "node_modules"), join(app, "node_modules"));
   const state = join(stateDir, "state");
-  const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-    cwd: app, env: wranglerEnv, encoding: "utf8",
-  });
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  for (const binding of d1Bindings(app)) {
+    const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", binding, "--local", "--persist-to", state], {
+      cwd: app, env: wranglerEnv, encoding: "utf8",
+    });
+    if (migrate.status !== 0) throw new Error(`migrations of ${binding} failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  }
   const port = options.port ?? (await freePort());
   const adminToken = randomBytes(24).toString("base64url");
   const url = `http://127.0.0.1:${port}`;

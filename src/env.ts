@@ -3,7 +3,11 @@ import type { SyncMessage } from "./queue/messages";
 
 /** Bindings of wrangler.toml plus secrets. */
 export interface Env {
+  /** The directory: users, API tokens, which shard each user lives on (src/db/shards.ts). */
   DB: D1Database;
+  /** Shards SHARD_0 … SHARD_{N-1} (wrangler.toml ships two): every row of a user lives in one. */
+  SHARD_0: D1Database;
+  SHARD_1: D1Database;
   EXPORTS: R2Bucket;
   SYNC_QUEUE: Queue<SyncMessage>;
   /** Producer binding to SYNC_QUEUE's dead-letter queue: the consumer sends poison bodies there. */

@@ -12,6 +12,11 @@ export const users = sqliteTable("users", {
   email: text("email").notNull().unique(),
   timezone: text("timezone").notNull().default("UTC"),
   createdAt: integer("created_at").notNull(),
+  /**
+   * In the directory (DB): the index of the shard holding the user's rows (SHARD_<n>); null for a
+   * user placed before sharding, whose rows are still in the directory database (src/db/shards.ts).
+   */
+  shard: integer("shard"),
 });
 
 export const apiTokens = sqliteTable(
