@@ -1,5 +1,6 @@
 import { createDb, type Db } from "./db/client";
 import { type D1Stats, instrumentD1 } from "./db/instrument";
+import { shardDatabases } from "./db/shards";
 import type { Env } from "./env";
 import { createHevyClient, type HevyClient } from "./hevy/client";
 import { Keyring } from "./lib/crypto";
@@ -11,9 +12,17 @@ import type { SyncMessage } from "./queue/messages";
  * routes, queue consumers and cron share them and tests can pass their own.
  */
 export interface Deps {
+  /**
+   * The database of the user being served: their shard (SPEC §12), resolved once per request,
+   * queue message or cron slice (`forShard`); the directory's until a user is known.
+   */
   db: Db;
   /** The D1 binding behind `db`, for raw batches (src/db/batch.ts). */
   d1: D1Database;
+  /** The directory: users, API tokens, page sessions, webhook routes, dead letters. */
+  directory: { db: Db; d1: D1Database };
+  /** Every shard's database, by index (src/db/shards.ts). */
+  shards: D1Database[];
   queue: Queue<SyncMessage>;
   /** The R2 bucket of CSV exports. */
   exportsBucket: R2Bucket;
@@ -23,6 +32,8 @@ export interface Deps {
   publicBaseUrl: string;
   /** Round trips made through `db`, when it is instrumented (queue consumers). */
   d1Stats?: D1Stats;
+  /** Wraps every database binding (directory and shards) when the deps are built: tests count or fault D1 this way. */
+  wrapD1?: (d1: D1Database) => D1Database;
 }
 
 /**
@@ -45,9 +56,13 @@ function keyringFor(env: Env): Promise<Keyring> {
 
 export async function createDeps(env: Env, overrides: Partial<Deps> = {}): Promise<Deps> {
   const now = overrides.now ?? Date.now;
+  const wrap = overrides.wrapD1 ?? ((d1: D1Database) => d1);
+  const directory = wrap(env.DB);
   return {
-    db: createDb(env.DB),
-    d1: env.DB,
+    db: createDb(directory),
+    d1: directory,
+    directory: { db: createDb(directory), d1: directory },
+    shards: shardDatabases(env).map(wrap),
     queue: env.SYNC_QUEUE,
     exportsBucket: env.EXPORTS,
     keyring: await keyringFor(env),
@@ -57,6 +72,21 @@ export async function createDeps(env: Env, overrides: Partial<Deps> = {}): Promi
     publicBaseUrl: env.PUBLIC_BASE_URL.replace(/\/+$/, ""),
     ...overrides,
   };
+}
+
+/**
+ * The same dependencies serving the user on `shard`: `db`/`d1` are that shard's database (the
+ * directory's for null, a user placed before sharding).
+ */
+export function forShard(deps: Deps, shard: number | null): Deps {
+  const d1 = shard === null ? deps.directory.d1 : deps.shards[shard];
+  if (!d1) throw new Error(`no D1 binding SHARD_${shard}: the directory names a shard this deployment does not have`);
+  return { ...deps, db: createDb(d1), d1 };
+}
+
+/** Every database that may hold users' rows: the directory (users placed before sharding), then each shard. */
+export function dataDatabases(deps: Deps): Array<{ shard: number | null; d1: D1Database }> {
+  return [{ shard: null, d1: deps.directory.d1 }, ...deps.shards.map((d1, shard) => ({ shard, d1 }))];
 }
 
 /** The same dependencies with `db` counting its D1 round trips into `stats`. */

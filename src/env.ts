@@ -25,6 +25,8 @@ export interface AuthUser {
   id: string;
   email: string;
   timezone: string;
+  /** The shard holding the user's rows; null for a user placed before sharding (rows in DB). */
+  shard: number | null;
 }
 
 /** Hono's environment: bindings plus what middleware puts on the context. */

@@ -4,7 +4,7 @@ import type { Env } from "../src/env";
 import { createHevyClient } from "../src/hevy/client";
 import worker from "../src/index";
 import type { FakeFault, HevyWorkout } from "./fakes/hevy";
-import { HEVY_BASE, type TestContext } from "./helpers";
+import { dbOf, HEVY_BASE, type TestContext } from "./helpers";
 import type { SyncContext } from "./sync-helpers";
 import { rowsOf } from "./stored";
 
@@ -38,7 +38,7 @@ export const shortTimeoutHevy = (apiKey: string, opts?: { onRequest?: () => void
 
 /** What D1 holds for a user, counted: nothing lost shows in `stored`, nothing duplicated here. */
 export async function rowCounts(userId: string) {
-  return env.DB.prepare(
+  return (await dbOf(userId)).prepare(
     `SELECT (SELECT count(*) FROM hevy_workouts WHERE user_id = ?1 AND deleted_at IS NULL) AS workouts,
             (SELECT count(*) FROM hevy_workouts WHERE user_id = ?1 AND deleted_at IS NOT NULL) AS tombstones,
             (SELECT count(*) FROM ${rowsOf("hevy_exercises")}) AS exercises,

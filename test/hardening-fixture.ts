@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { createUser, type TestContext, type TestUser } from "./helpers";
+import { createUser, dataDbs, dbOf, type TestContext, type TestUser } from "./helpers";
 import { drainQueue, fastBackfill } from "./queue-helpers";
 
 // Shared by the bad-input and security suites: a user with data in every table
@@ -158,15 +158,18 @@ export interface UserState {
 export async function userState(userId: string): Promise<UserState> {
   const dump: Record<string, unknown[]> = {};
   const counts: Record<string, number> = {};
+  // The directory's rows of the user and their shard's (SPEC §12), table by table.
+  const dbs = [...new Set([env.DB, await dbOf(userId)])];
   for (const table of await ownedTables()) {
     const shared = table.name === "hevy_exercise_templates" ? " OR user_id = ''" : "";
     const order = table.columns.map((_, i) => i + 1).join(", ");
     const owner = table.ownerColumn === "workout_key" ? "workout_key IN (SELECT key FROM hevy_workouts WHERE user_id = ?)" : `${table.ownerColumn} = ?`;
-    const rows = await env.DB.prepare(`SELECT * FROM "${table.name}" WHERE ${owner}${shared} ORDER BY ${order}`)
-      .bind(userId)
-      .all<Record<string, unknown>>();
-    dump[table.name] = rows.results.map(sortKeys);
-    counts[table.name] = rows.results.length;
+    const rows: Array<Record<string, unknown>> = [];
+    for (const db of dbs) {
+      rows.push(...(await db.prepare(`SELECT * FROM "${table.name}" WHERE ${owner}${shared} ORDER BY ${order}`).bind(userId).all<Record<string, unknown>>()).results);
+    }
+    dump[table.name] = rows.map(sortKeys);
+    counts[table.name] = rows.length;
   }
   const objects = await env.EXPORTS.list({ prefix: `exports/${userId}/` });
   dump.r2 = objects.objects.map((o) => ({ key: o.key, size: o.size, etag: o.etag }));
@@ -180,8 +183,9 @@ export async function userState(userId: string): Promise<UserState> {
 export async function tableCounts(): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const table of await ownedTables()) {
-    const row = await env.DB.prepare(`SELECT count(*) AS n FROM "${table.name}"`).first<{ n: number }>();
-    counts[table.name] = row?.n ?? 0;
+    let n = 0;
+    for (const db of dataDbs()) n += (await db.prepare(`SELECT count(*) AS n FROM "${table.name}"`).first<{ n: number }>())?.n ?? 0;
+    counts[table.name] = n;
   }
   return counts;
 }

@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, vi } from "vitest";
+import { createDeps, type Deps, forShard } from "../src/deps";
 import type { Env } from "../src/env";
 import worker from "../src/index";
 import type { SyncMessage } from "../src/queue/messages";
@@ -121,4 +122,25 @@ export async function expectProblem(res: Response, status: number, code: string)
     if (!(field in body)) throw new Error(`problem lacks ${field}: ${text}`);
   }
   return body as { errors?: Array<{ path: string; message: string }>; detail: string; request_id: string };
+}
+
+/**
+ * The database holding `userId`'s rows (SPEC §12): their shard, named by the directory; the
+ * directory itself for a user placed before sharding (or unknown).
+ */
+export async function dbOf(userId: string): Promise<D1Database> {
+  const row = await env.DB.prepare("SELECT shard FROM users WHERE id = ?").bind(userId).first<{ shard: number | null }>();
+  if (row?.shard === null || row?.shard === undefined) return env.DB;
+  const db = (env as unknown as Record<string, D1Database | undefined>)[`SHARD_${row.shard}`];
+  if (!db) throw new Error(`no SHARD_${row.shard} binding`);
+  return db;
+}
+
+/** Every database that may hold users' rows: the directory (users placed before sharding) and each shard. */
+export const dataDbs = (): D1Database[] => [env.DB, env.SHARD_0, env.SHARD_1];
+
+/** Deps serving `userId` (their shard), as a request or queue message for them would get. */
+export async function depsFor(userId: string, overrides: Partial<Deps> = {}): Promise<Deps> {
+  const row = await env.DB.prepare("SELECT shard FROM users WHERE id = ?").bind(userId).first<{ shard: number | null }>();
+  return forShard(await createDeps(env as unknown as Env, overrides), row?.shard ?? null);
 }

@@ -1,13 +1,12 @@
 // Small hand-written Hevy histories for the metrics tests, stored through the
 // same write path the sync uses (upsertWorkoutsStatements / deleteWorkoutsStatements).
-import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { createApp } from "../src/app";
 import { runBatch } from "../src/db/batch";
 import type { Workout, SetType } from "../src/hevy/types";
 import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "../src/services/sync/store";
 import { rollupOwner } from "../src/services/metrics/rollups";
-import type { TestContext, TestUser } from "./helpers";
+import { dataDbs, dbOf, type TestContext, type TestUser } from "./helpers";
 
 /** [type, weight_kg, reps] */
 export type SetSpec = [SetType, number | null, number | null];
@@ -36,24 +35,31 @@ export function workout(id: string, start: string, minutes: number, exercises: E
 }
 
 export async function store(userId: string, workouts: Workout[]): Promise<void> {
-  await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, userId), workouts, Date.now()));
+  const db = await dbOf(userId);
+  await runBatch(db, upsertWorkoutsStatements(await rollupOwner(db, userId), workouts, Date.now()));
 }
 
 export async function remove(userId: string, id: string, deletedAt: number): Promise<void> {
-  await runBatch(env.DB, deleteWorkoutsStatements(await rollupOwner(env.DB, userId), [{ id, deletedAt }], Date.now()));
+  const db = await dbOf(userId);
+  await runBatch(db, deleteWorkoutsStatements(await rollupOwner(db, userId), [{ id, deletedAt }], Date.now()));
 }
 
-/** A template row: owner '' is a built-in shared by everyone, a user id a custom one. */
+/**
+ * A template row: owner '' is a built-in shared by everyone (in every database: each shard keeps
+ * the built-ins its users' syncs bring), a user id a custom one (in that user's database).
+ */
 export async function template(owner: string, id: string, title: string, primary: string, secondary: string[]): Promise<void> {
-  await env.DB.prepare(
-    `INSERT INTO hevy_exercise_templates (user_id, id, title, type, primary_muscle_group, secondary_muscle_groups, equipment_category, is_custom, synced_at)
-     VALUES (?, ?, ?, 'weight_reps', ?, ?, 'barbell', ?, 0)`,
-  ).bind(owner, id, title, primary, JSON.stringify(secondary), owner === "" ? 0 : 1).run();
+  for (const db of owner === "" ? dataDbs() : [await dbOf(owner)]) {
+    await db.prepare(
+      `INSERT INTO hevy_exercise_templates (user_id, id, title, type, primary_muscle_group, secondary_muscle_groups, equipment_category, is_custom, synced_at)
+       VALUES (?, ?, ?, 'weight_reps', ?, ?, 'barbell', ?, 0)`,
+    ).bind(owner, id, title, primary, JSON.stringify(secondary), owner === "" ? 0 : 1).run();
+  }
 }
 
 export async function recovery(userId: string, source: "whoop" | "oura", readings: Record<string, number>): Promise<void> {
   for (const [date, score] of Object.entries(readings)) {
-    await env.DB.prepare("INSERT INTO daily_recovery (user_id, source, date, score, received_at) VALUES (?, ?, ?, ?, 0)")
+    await (await dbOf(userId)).prepare("INSERT INTO daily_recovery (user_id, source, date, score, received_at) VALUES (?, ?, ?, ?, 0)")
       .bind(userId, source, date, score).run();
   }
 }

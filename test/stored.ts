@@ -1,6 +1,6 @@
-import { env } from "cloudflare:workers";
 import { decodeSetType } from "../src/db/set-type";
 import type { HevyWorkout } from "./fakes/hevy";
+import { dbOf } from "./helpers";
 
 /** A workout reduced to what storage must keep, in Hevy's field names, instants as epoch ms. */
 export interface Comparable {
@@ -75,7 +75,8 @@ export function rowsOf(table: string): string {
 
 /** What D1 holds for a user (live workouts only), read straight from the tables. */
 export async function stored(userId: string): Promise<Comparable[]> {
-  const q = <T>(sql: string) => env.DB.prepare(sql).bind(userId).all<T>().then((r) => r.results);
+  const db = await dbOf(userId);
+  const q = <T>(sql: string) => db.prepare(sql).bind(userId).all<T>().then((r) => r.results);
   const workouts = await q<Record<string, any>>(
     "SELECT * FROM hevy_workouts WHERE user_id = ? AND deleted_at IS NULL",
   );

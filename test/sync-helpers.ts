@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, expect, vi } from "vitest";
 import type { Env } from "../src/env";
 import type { ConsumerOptions } from "../src/queue/consumer";
-import { callWorker, createUser, HEVY_BASE, RecordingQueue, type TestContext, type TestUser } from "./helpers";
+import { callWorker, createUser, dbOf, HEVY_BASE, RecordingQueue, type TestContext, type TestUser } from "./helpers";
 import { FakeHevy, type HevyWorkout } from "./fakes/hevy";
 import { drainQueue, fastBackfill, recordingRetryPolicy } from "./queue-helpers";
 
@@ -156,18 +156,18 @@ export async function view(t: TestContext, user: TestUser): Promise<ConnectionVi
   return res.json();
 }
 
-export const connectionRow = (userId: string) =>
-  env.DB.prepare("SELECT * FROM hevy_connections WHERE user_id = ?").bind(userId).first<Record<string, any>>();
+export const connectionRow = async (userId: string) =>
+  (await dbOf(userId)).prepare("SELECT * FROM hevy_connections WHERE user_id = ?").bind(userId).first<Record<string, any>>();
 
-export const syncRuns = (userId: string, kind?: string) =>
-  env.DB.prepare(`SELECT * FROM sync_runs WHERE user_id = ?1 ${kind ? "AND kind = ?2" : ""} ORDER BY started_at, rowid`)
+export const syncRuns = async (userId: string, kind?: string) =>
+  (await dbOf(userId)).prepare(`SELECT * FROM sync_runs WHERE user_id = ?1 ${kind ? "AND kind = ?2" : ""} ORDER BY started_at, rowid`)
     .bind(...(kind ? [userId, kind] : [userId]))
     .all<Record<string, any>>()
     .then((r) => r.results);
 
 /** Every row D1 has for one workout id, tombstones included. */
-export const workoutRows = (userId: string, id: string) =>
-  env.DB.prepare("SELECT * FROM hevy_workouts WHERE user_id = ? AND id = ?").bind(userId, id).all<Record<string, any>>().then((r) => r.results);
+export const workoutRows = async (userId: string, id: string) =>
+  (await dbOf(userId)).prepare("SELECT * FROM hevy_workouts WHERE user_id = ? AND id = ?").bind(userId, id).all<Record<string, any>>().then((r) => r.results);
 
 /** The delta requests the fake saw, in order. */
 export const eventRequests = (t: TestContext) => t.hevy.requests.filter((r) => r.path === "/v1/workouts/events");

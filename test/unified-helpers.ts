@@ -1,10 +1,9 @@
-import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { runBatch } from "../src/db/batch";
 import type { Workout } from "../src/hevy/types";
 import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "../src/services/sync/store";
 import { rollupOwner } from "../src/services/metrics/rollups";
-import type { TestContext, TestUser } from "./helpers";
+import { dbOf, type TestContext, type TestUser } from "./helpers";
 
 // Shared by the unified-feed tests: fixtures written through the real write paths
 // (the sync store for Hevy, the API for other sources) and a reader of the feed.
@@ -48,11 +47,13 @@ export function hevy(id: string, start: number, minutes: number, opts: { title?:
 
 /** Stores (or edits: a newer version) Hevy workouts through the sync's own statements, as one batch. */
 export async function storeHevy(userId: string, workouts: Workout[]) {
-  await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, userId), workouts.map((w) => ({ ...w, updatedAt: ++version })), Date.now()));
+  const db = await dbOf(userId);
+  await runBatch(db, upsertWorkoutsStatements(await rollupOwner(db, userId), workouts.map((w) => ({ ...w, updatedAt: ++version })), Date.now()));
 }
 
 export async function deleteHevy(userId: string, ids: string[]) {
-  await runBatch(env.DB, deleteWorkoutsStatements(await rollupOwner(env.DB, userId), ids.map((id) => ({ id, deletedAt: ++version })), Date.now()));
+  const db = await dbOf(userId);
+  await runBatch(db, deleteWorkoutsStatements(await rollupOwner(db, userId), ids.map((id) => ({ id, deletedAt: ++version })), Date.now()));
 }
 
 export interface SourceItem {

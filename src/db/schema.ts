@@ -19,6 +19,23 @@ export const users = sqliteTable("users", {
   shard: integer("shard"),
 });
 
+/**
+ * In the directory: which user a webhook URL's secret belongs to (SHA-256 of the secret), so a
+ * delivery finds its user — and through users.shard the shard — before anything else. Written
+ * before Hevy learns the URL; the shard's connection row stays the authority (a route whose
+ * digest the user's connection no longer has answers 404), and a user's other routes are dropped
+ * once a new secret is stored.
+ */
+export const webhookRoutes = sqliteTable(
+  "webhook_routes",
+  {
+    secretDigest: text("secret_digest").primaryKey(),
+    userId: text("user_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("webhook_routes_user_idx").on(t.userId)],
+);
+
 export const apiTokens = sqliteTable(
   "api_tokens",
   {
@@ -464,6 +481,7 @@ export const deadLetters = sqliteTable(
 
 export const schema = {
   users,
+  webhookRoutes,
   apiTokens,
   hevyConnections,
   hevyWorkouts,

@@ -11,14 +11,3 @@ export function shardDatabases(env: Env): D1Database[] {
   for (let i = 0; bindings[`SHARD_${i}`] !== undefined; i++) shards.push(bindings[`SHARD_${i}`]!);
   return shards;
 }
-
-/**
- * Where a user's rows live: their shard's database, or — for `shard` null, a user placed before
- * sharding — the directory database itself, until they are moved.
- */
-export function databaseOf(env: Env, shard: number | null): D1Database {
-  if (shard === null) return env.DB;
-  const db = shardDatabases(env)[shard];
-  if (!db) throw new Error(`no D1 binding SHARD_${shard}: the directory names a shard this deployment does not have`);
-  return db;
-}

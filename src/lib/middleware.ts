@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { createDeps, type Deps } from "../deps";
+import { createDeps, type Deps, forShard } from "../deps";
 import type { AppEnv } from "../env";
 import { userForToken } from "../services/users";
 import { timingSafeEqualStrings } from "./crypto";
@@ -36,9 +36,11 @@ const unauthorized = (detail: string) =>
 export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearerToken(c);
   if (!token) throw unauthorized("Send an API token as Authorization: Bearer vt_...");
-  const user = await userForToken(c.var.deps.db, token);
+  const user = await userForToken(c.var.deps.directory.db, token);
   if (!user) throw unauthorized("The API token is unknown or revoked.");
   c.set("user", user);
+  // From here on the request is this user's: their shard's database (SPEC §12).
+  c.set("deps", forShard(c.var.deps, user.shard));
   await next();
 };
 

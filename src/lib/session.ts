@@ -24,7 +24,8 @@ export interface Session {
   expiresAt: number;
 }
 
-type SessionDeps = { db: Db; now: () => number };
+// Sessions live in the directory (SPEC §12): a cookie is opened before the user's shard is known.
+type SessionDeps = { directory: { db: Db }; now: () => number };
 
 export async function sealSession(keyring: Keyring, session: Session): Promise<string> {
   return keyring.encrypt(JSON.stringify(session), AAD);
@@ -42,29 +43,30 @@ export async function openSession(deps: SessionDeps & { keyring: Keyring }, cook
   if (typeof session.sessionId !== "string" || typeof session.tokenDigest !== "string") return null;
   const now = deps.now();
   if (typeof session.expiresAt !== "number" || session.expiresAt < now) return null;
-  const row = await deps.db
-    .select({ id: users.id, email: users.email, timezone: users.timezone, revokedAt: apiTokens.revokedAt })
+  const row = await deps.directory.db
+    .select({ id: users.id, email: users.email, timezone: users.timezone, shard: users.shard, revokedAt: apiTokens.revokedAt })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .innerJoin(pageSessions, and(eq(pageSessions.id, session.sessionId), eq(pageSessions.userId, users.id), gt(pageSessions.expiresAt, now)))
     .where(eq(apiTokens.tokenDigest, session.tokenDigest))
     .get();
   if (!row || row.revokedAt !== null || row.id !== session.userId) return null;
-  return { session, user: { id: row.id, email: row.email, timezone: row.timezone } };
+  return { session, user: { id: row.id, email: row.email, timezone: row.timezone, shard: row.shard } };
 }
 
 /** Records a new session for a user who just logged in with `token`, clearing that user's expired rows in the same batch. */
 export async function startSession(deps: SessionDeps, userId: string, token: string): Promise<Session> {
   const now = deps.now();
   const session: Session = { sessionId: crypto.randomUUID(), userId, tokenDigest: await sha256Hex(token), csrf: randomSecret(24), expiresAt: now + SESSION_TTL_MS };
-  await deps.db.batch([
-    deps.db.delete(pageSessions).where(and(eq(pageSessions.userId, userId), lte(pageSessions.expiresAt, now))),
-    deps.db.insert(pageSessions).values({ id: session.sessionId, userId, createdAt: now, expiresAt: session.expiresAt }),
+  const db = deps.directory.db;
+  await db.batch([
+    db.delete(pageSessions).where(and(eq(pageSessions.userId, userId), lte(pageSessions.expiresAt, now))),
+    db.insert(pageSessions).values({ id: session.sessionId, userId, createdAt: now, expiresAt: session.expiresAt }),
   ]);
   return session;
 }
 
 /** Ends a session on the server: its cookie, or any copy of it, no longer opens a page. */
 export async function endSession(deps: SessionDeps, session: Session): Promise<void> {
-  await deps.db.delete(pageSessions).where(and(eq(pageSessions.id, session.sessionId), eq(pageSessions.userId, session.userId)));
+  await deps.directory.db.delete(pageSessions).where(and(eq(pageSessions.id, session.sessionId), eq(pageSessions.userId, session.userId)));
 }

@@ -1,5 +1,5 @@
 import { newD1Stats } from "../db/instrument";
-import { createDeps, type Deps, withD1Stats } from "../deps";
+import { createDeps, type Deps, forShard, withD1Stats } from "../deps";
 import type { Env } from "../env";
 import { defaultExportJobOptions, type ExportJobOptions, runExportJob } from "../services/export-job";
 import { purgeExportFiles, recordExportDeadLetter } from "../services/exports";
@@ -41,11 +41,11 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
       // The operator's record, keyed by the message id: a redelivered batch adds no second row.
       await recordDeadLetterMessage(deps, message, parsed.success ? null : parsed.error.issues);
       if (!parsed.success) log("error", "poison message recorded", { queue: batch.queue, id: message.id });
-      else if (parsed.data.type === "export") await recordExportDeadLetter(deps, deps.exportsBucket, parsed.data);
+      else if (parsed.data.type === "export") await recordExportDeadLetter(await forMessageUser(deps, parsed.data.userId), deps.exportsBucket, parsed.data);
       else if (parsed.data.type === "purge_exports") logPurgeDeadLetter(parsed.data);
       // Readers compute from the workouts meanwhile, and the hourly cron queues the rebuild again.
       else if (parsed.data.type === "rebuild_rollups") log("warn", "rollup rebuild gave up; the cron queues it again", { userId: parsed.data.userId });
-      else await recordDeadLetter(deps, parsed.data);
+      else await recordDeadLetter(await forMessageUser(deps, parsed.data.userId), parsed.data);
       message.ack();
       continue;
     }
@@ -61,7 +61,8 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
       continue;
     }
     try {
-      await dispatch(withD1Stats(deps, env.DB, newD1Stats()), parsed.data, options, { attempts: message.attempts });
+      const userDeps = await forMessageUser(deps, parsed.data.userId);
+      await dispatch(withD1Stats(userDeps, userDeps.d1, newD1Stats()), parsed.data, options, { attempts: message.attempts });
       message.ack();
     } catch (err) {
       // Never sooner than Hevy asked (RetryLater), and growing with each delivery either way.
@@ -72,6 +73,15 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
       message.retry({ delaySeconds });
     }
   }
+}
+
+/**
+ * The deps of the message's user: their shard, looked up in the directory once per message (a
+ * user that no longer exists resolves to the directory, where the job finds nothing to do).
+ */
+async function forMessageUser(deps: Deps, userId: string): Promise<Deps> {
+  const row = await deps.directory.d1.prepare("SELECT shard FROM users WHERE id = ?").bind(userId).first<{ shard: number | null }>();
+  return forShard(deps, row?.shard ?? null);
 }
 
 async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptions, delivery: Delivery): Promise<void> {

@@ -15,14 +15,15 @@ export const DEAD_LETTER_SHAPE_MAX = 4096;
  * they look like ours.
  */
 export async function recordDeadLetterMessage(
-  deps: Pick<Deps, "db" | "now">,
+  deps: Pick<Deps, "directory" | "now">,
   message: { id: string; body: unknown },
   issues: z.ZodError["issues"] | null,
 ): Promise<void> {
   const body = message.body as { type?: unknown; userId?: unknown } | null;
   const field = (v: unknown, pattern: RegExp) => (typeof v === "string" && pattern.test(v) ? v : null);
   const shape = JSON.stringify(bodyShape(message.body)) ?? "null";
-  await deps.db
+  // The operator's table lives in the directory: one place to look, whatever the user's shard.
+  await deps.directory.db
     .insert(deadLetters)
     .values({
       id: message.id,

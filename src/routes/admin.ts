@@ -4,8 +4,8 @@ import type { AppEnv } from "../env";
 import { canonicalTimeZone, isValidTimeZone } from "../lib/time";
 import { jsonBody, validate } from "../lib/validation";
 import { requireAdmin } from "../lib/middleware";
-import { keyRotationStatus } from "../services/key-rotation";
-import { changeTimezone, createUser } from "../services/users";
+import { keyRotationStatusEverywhere } from "../services/key-rotation";
+import { changeTimezone, createUser, userView } from "../services/users";
 
 const timezone = z
   .string()
@@ -25,14 +25,14 @@ export const adminRoutes = new Hono<AppEnv>()
   .use(requireAdmin)
   .post("/users", ...jsonBody(createUserBody), async (c) => {
     const { user, apiToken } = await createUser(c.var.deps, c.req.valid("json"));
-    return c.json({ user, api_token: apiToken }, 201);
+    return c.json({ user: userView(user), api_token: apiToken }, 201);
   })
   // A user's time zone (weeks, wake-up days); their weekly rollups are rebuilt in the new zone.
   .patch("/users/:id", validate("param", userIdParam), ...jsonBody(updateUserBody), async (c) =>
-    c.json(await changeTimezone(c.var.deps, c.req.valid("param").id, c.req.valid("json").timezone)),
+    c.json(userView(await changeTimezone(c.var.deps, c.req.valid("param").id, c.req.valid("json").timezone))),
   )
   // After a KEY_ENCRYPTION_KEY rotation: the old key may be retired once envelopes_under_old_keys is 0.
   .get("/key-rotation", async (c) => {
-    const { remaining, unreadable } = await keyRotationStatus(c.var.deps);
+    const { remaining, unreadable } = await keyRotationStatusEverywhere(c.var.deps);
     return c.json({ current_kid: c.var.deps.keyring.currentKid, envelopes_under_old_keys: remaining, unreadable_envelopes: unreadable });
   });

@@ -1,6 +1,7 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv, AuthUser } from "../env";
+import { forShard } from "../deps";
 import { randomSecret, timingSafeEqualStrings } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 import { limitBody } from "../lib/middleware";
@@ -51,6 +52,7 @@ const requireSession: MiddlewareHandler<PageEnv> = async (c, next) => {
   if (!opened) return c.redirect("/login", 302);
   c.set("session", opened.session);
   c.set("user", opened.user);
+  c.set("deps", forShard(c.var.deps, opened.user.shard));
   await next();
 };
 
@@ -101,7 +103,7 @@ export const pageRoutes = new Hono<PageEnv>()
     const sent = typeof form._csrf === "string" ? form._csrf : "";
     if (!expected || !(await timingSafeEqualStrings(sent, expected))) throw forbidden();
     const token = typeof form.token === "string" ? form.token.trim() : "";
-    const user = token ? await userForToken(c.var.deps.db, token) : null;
+    const user = token ? await userForToken(c.var.deps.directory.db, token) : null;
     if (!user) {
       const csrf = randomSecret(24);
       setCookie(c, LOGIN_CSRF_COOKIE, csrf, { httpOnly: true, secure: true, sameSite: "Strict", path: "/login", maxAge: 600 });

@@ -20,7 +20,7 @@ import {
 } from "./connections";
 import { type DeletedExportRow, deleteExportRowsStatement, removeExportFiles } from "./exports";
 import { pauseLeftSeconds } from "./sync/connection-state";
-import { aad, subscribeWebhook } from "./webhook-subscription";
+import { aad, subscribeWebhook, pruneWebhookRoutes } from "./webhook-subscription";
 
 // PUT /connections/hevy: validating a key and deciding what a (re-)connect must do with the rows
 // already stored — a delta, the rest of a backfill, a reconciling walk, or a fresh start.
@@ -145,6 +145,7 @@ export async function connectHevy(deps: Deps, userId: string, apiKey: string): P
   if (switching) writes.push(deleteExportRowsStatement(deps.db, userId));
   const results = await deps.db.batch(writes as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   if (switching) await removeExportFiles(deps, deps.exportsBucket, userId, results.at(-1) as DeletedExportRow[]);
+  await pruneWebhookRoutes(deps, userId, webhook.webhookSecretDigest);
   await deps.queue.send(message);
   return getConnectionView(deps, userId);
 }

@@ -25,7 +25,7 @@ import { isoOrNull, isoUtc } from "../lib/time";
 import type { SyncMessage } from "../queue/messages";
 import { pauseLeftSeconds, sendAfterPause } from "./sync/connection-state";
 import { countSkipped } from "./sync/skipped";
-import { aad, openStored, subscribeWebhook, webhookUrl } from "./webhook-subscription";
+import { aad, openStored, pruneWebhookRoutes, subscribeWebhook, webhookUrl } from "./webhook-subscription";
 
 export type ConnectionRow = typeof hevyConnections.$inferSelect;
 
@@ -180,6 +180,7 @@ export async function disconnectHevy(deps: Deps, userId: string, purge: boolean)
         lastError: null, updatedAt: deps.now(),
       })
       .where(eq(hevyConnections.userId, userId));
+    await pruneWebhookRoutes(deps, userId, null);
     return;
   }
   // CSV exports are copies of the same Hevy data: their rows go in the same batch, then files and open uploads.
@@ -188,6 +189,7 @@ export async function disconnectHevy(deps: Deps, userId: string, purge: boolean)
     ...purgeStatements(deps.db, userId),
     deleteExportRowsStatement(deps.db, userId),
   ]);
+  await pruneWebhookRoutes(deps, userId, null);
   await removeExportFiles(deps, deps.exportsBucket, userId, results.at(-1) as DeletedExportRow[]);
 }
 
@@ -226,6 +228,7 @@ export async function rotateWebhookSecret(deps: Deps, userId: string): Promise<C
       updatedAt: deps.now(),
     })
     .where(eq(hevyConnections.userId, userId));
+  await pruneWebhookRoutes(deps, userId, columns.webhookSecretDigest);
   return getConnectionView(deps, userId);
 }
 

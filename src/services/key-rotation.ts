@@ -1,7 +1,7 @@
 import { and, eq, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { hevyConnections } from "../db/schema";
-import type { Deps } from "../deps";
+import { dataDatabases, type Deps, forShard } from "../deps";
 import { KeyringError } from "../lib/crypto";
 import { aad } from "./webhook-subscription";
 
@@ -139,4 +139,15 @@ export async function keyRotationStatus(deps: Pick<Deps, "db" | "keyring">): Pro
     SELECT SUM(old) AS remaining, SUM(1 - old) AS unreadable
     FROM (SELECT coalesce(kid IN (SELECT value FROM json_each(${oldKids})), 0) AS old FROM (${kids}))`);
   return { remaining: row?.remaining ?? 0, unreadable: row?.unreadable ?? 0 };
+}
+
+/** keyRotationStatus summed over every database that holds users' rows (the directory and each shard). */
+export async function keyRotationStatusEverywhere(deps: Deps): Promise<KeyRotationStatus> {
+  const total: KeyRotationStatus = { remaining: 0, unreadable: 0 };
+  for (const { shard } of dataDatabases(deps)) {
+    const status = await keyRotationStatus(forShard(deps, shard));
+    total.remaining += status.remaining;
+    total.unreadable += status.unreadable;
+  }
+  return total;
 }

@@ -1,11 +1,11 @@
 import { eq, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
+import { createDb, type Db } from "../db/client";
+import { type Deps, forShard } from "../deps";
 import { runBatch } from "../db/batch";
 import { apiTokens, hevyRollupState, hevyWeeks, hevyWeekTemplates, users } from "../db/schema";
 import type { AuthUser } from "../env";
 import { randomSecret, sha256Hex } from "../lib/crypto";
 import { AppError, notFound } from "../lib/errors";
-import type { SyncMessage } from "../queue/messages";
 import { rebuildMessage } from "./metrics/rollup-rebuild";
 
 export const API_TOKEN_PREFIX = "vt_";
@@ -15,48 +15,79 @@ export interface CreatedUser {
   apiToken: string;
 }
 
-/** Creates a user and their first API token. The token is returned once and stored only as a digest. */
-export async function createUser(
-  deps: { db: Db; now: () => number },
-  input: { email: string; timezone: string },
-): Promise<CreatedUser> {
-  const email = input.email.trim().toLowerCase();
-  const existing = await deps.db.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
-  if (existing) throw new AppError(409, "email_taken", "Email already registered", `A user with ${email} exists.`);
+type UserDeps = Pick<Deps, "directory" | "shards" | "now">;
 
-  const user: AuthUser = { id: crypto.randomUUID(), email, timezone: input.timezone };
+/**
+ * Creates a user and their first API token. The token is returned once and stored only as a digest.
+ * The user is placed on the shard with the fewest users (ties: the lowest index; SPEC §12), where a
+ * copy of the user row (the rows' foreign key, and the zone the rollups need) and the rollup state
+ * go first; then the directory row and the token, which make the user exist.
+ */
+export async function createUser(deps: UserDeps, input: { email: string; timezone: string }): Promise<CreatedUser> {
+  const directory = deps.directory.db;
+  const email = input.email.trim().toLowerCase();
+  const existing = await directory.select({ id: users.id }).from(users).where(eq(users.email, email)).get();
+  if (existing) throw emailTaken(email);
+
+  const shard = await emptiestShard(deps);
+  const user: AuthUser = { id: crypto.randomUUID(), email, timezone: input.timezone, shard };
   const apiToken = API_TOKEN_PREFIX + randomSecret(32);
   const now = deps.now();
   const tokenDigest = await sha256Hex(apiToken);
+  const row = { id: user.id, email, timezone: user.timezone, createdAt: now };
+  // No workouts yet: the weekly rollups are complete (empty) in the user's zone.
+  const state = (db: Db) => db.insert(hevyRollupState).values({ userId: user.id, zone: user.timezone });
+  if (shard !== null) {
+    const shardDb = createDb(deps.shards[shard]!);
+    // A copy left by a creation that failed after this step (same email, never used) is replaced.
+    await shardDb.batch([
+      shardDb.insert(users).values(row).onConflictDoUpdate({ target: users.email, set: { id: user.id, timezone: user.timezone, createdAt: now } }),
+      state(shardDb),
+    ]);
+  }
   try {
-    await deps.db.batch([
-      deps.db.insert(users).values({ ...user, createdAt: now }),
-      deps.db.insert(apiTokens).values({ id: crypto.randomUUID(), userId: user.id, tokenDigest, createdAt: now }),
-      // No workouts yet: the weekly rollups are complete (empty) in the user's zone.
-      deps.db.insert(hevyRollupState).values({ userId: user.id, zone: user.timezone }),
+    await directory.batch([
+      directory.insert(users).values({ ...row, shard }),
+      directory.insert(apiTokens).values({ id: crypto.randomUUID(), userId: user.id, tokenDigest, createdAt: now }),
+      ...(shard === null ? [state(directory)] : []),
     ]);
   } catch (err) {
     // A concurrent request registered the same email between the check and the insert.
-    if (String(err).includes("UNIQUE constraint failed: users.email")) {
-      throw new AppError(409, "email_taken", "Email already registered", `A user with ${email} exists.`);
-    }
+    if (String(err).includes("UNIQUE constraint failed: users.email")) throw emailTaken(email);
     throw err;
   }
   return { user, apiToken };
 }
 
-/** The user owning a live API token, or null. Looked up by the token's SHA-256 digest. */
-export async function userForToken(db: Db, token: string): Promise<AuthUser | null> {
+const emailTaken = (email: string) => new AppError(409, "email_taken", "Email already registered", `A user with ${email} exists.`);
+
+/** The shard with the fewest users (ties: the lowest index); null when the deployment has none. */
+async function emptiestShard(deps: Pick<Deps, "directory" | "shards">): Promise<number | null> {
+  if (deps.shards.length === 0) return null;
+  const { results } = await deps.directory.d1
+    .prepare("SELECT shard, count(*) AS n FROM users WHERE shard IS NOT NULL GROUP BY shard")
+    .all<{ shard: number; n: number }>();
+  const counts = new Map(results.map((r) => [r.shard, r.n]));
+  let best = 0;
+  for (let i = 1; i < deps.shards.length; i++) if ((counts.get(i) ?? 0) < (counts.get(best) ?? 0)) best = i;
+  return best;
+}
+
+/** The user owning a live API token, or null. Looked up in the directory by the token's SHA-256 digest. */
+export async function userForToken(directory: Db, token: string): Promise<AuthUser | null> {
   const digest = await sha256Hex(token);
-  const row = await db
-    .select({ id: users.id, email: users.email, timezone: users.timezone, revokedAt: apiTokens.revokedAt })
+  const row = await directory
+    .select({ id: users.id, email: users.email, timezone: users.timezone, shard: users.shard, revokedAt: apiTokens.revokedAt })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(eq(apiTokens.tokenDigest, digest))
     .get();
   if (!row || row.revokedAt !== null) return null;
-  return { id: row.id, email: row.email, timezone: row.timezone };
+  return { id: row.id, email: row.email, timezone: row.timezone, shard: row.shard };
 }
+
+/** A user as the admin API shows them. */
+export const userView = (user: AuthUser) => ({ id: user.id, email: user.email, timezone: user.timezone });
 
 /**
  * Moves a user to another time zone. Weekly numbers are per local week, so the rollups kept in the
@@ -64,22 +95,31 @@ export async function userForToken(db: Db, token: string): Promise<AuthUser | nu
  * rebuild is queued; with no live workout the empty rollups are complete in the new zone at once.
  */
 export async function changeTimezone(
-  deps: { db: Db; d1: D1Database; queue: Pick<Queue<SyncMessage>, "send"> },
+  deps: Pick<Deps, "directory" | "shards" | "queue">,
   userId: string,
   timezone: string,
 ): Promise<AuthUser> {
-  const row = await deps.db.select({ id: users.id, email: users.email, timezone: users.timezone }).from(users).where(eq(users.id, userId)).get();
+  const directory = deps.directory.db;
+  const row = await directory
+    .select({ id: users.id, email: users.email, timezone: users.timezone, shard: users.shard })
+    .from(users)
+    .where(eq(users.id, userId))
+    .get();
   if (!row) throw notFound("No user with this id.");
   if (row.timezone === timezone) return row;
-  const results = await runBatch(deps.d1, [
-    deps.db.update(users).set({ timezone }).where(eq(users.id, userId)),
-    deps.db.delete(hevyRollupState).where(eq(hevyRollupState.userId, userId)),
+  // The shard first: once its rollups stop counting, readers in either zone compute from the rows,
+  // so a directory update that fails after it (retried by the caller) leaves every answer right.
+  const shard = forShard(deps as Deps, row.shard);
+  const results = await runBatch(shard.d1, [
+    shard.db.update(users).set({ timezone }).where(eq(users.id, userId)),
+    shard.db.delete(hevyRollupState).where(eq(hevyRollupState.userId, userId)),
     // The old zone's weeks (emptied ones too: their bounds are the old zone's) go with it.
-    deps.db.delete(hevyWeekTemplates).where(eq(hevyWeekTemplates.userId, userId)),
-    deps.db.delete(hevyWeeks).where(eq(hevyWeeks.userId, userId)),
+    shard.db.delete(hevyWeekTemplates).where(eq(hevyWeekTemplates.userId, userId)),
+    shard.db.delete(hevyWeeks).where(eq(hevyWeeks.userId, userId)),
     sql`INSERT INTO hevy_rollup_state (user_id, zone) SELECT ${userId}, ${timezone}
       WHERE NOT EXISTS (SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.deleted_at IS NULL)`,
   ]);
+  if (row.shard !== null) await directory.update(users).set({ timezone }).where(eq(users.id, userId));
   // If the send fails, the hourly cron queues the rebuild (src/services/metrics/rollup-rebuild.ts).
   if ((results.at(-1)?.meta.changes ?? 0) === 0) await deps.queue.send(rebuildMessage(userId));
   return { ...row, timezone };

@@ -1,3 +1,5 @@
+import { and, eq, ne } from "drizzle-orm";
+import { webhookRoutes } from "../db/schema";
 import type { Deps } from "../deps";
 import { HevyError, type HevyClient } from "../hevy/client";
 import { type Keyring, KeyringError, randomSecret, sha256Hex } from "../lib/crypto";
@@ -42,7 +44,7 @@ export interface WebhookColumns {
  * `failed` and the next delta run subscribes again, so the secret is kept.
  */
 export async function subscribeWebhook(
-  deps: Pick<Deps, "keyring" | "publicBaseUrl">,
+  deps: Pick<Deps, "keyring" | "publicBaseUrl" | "directory" | "now">,
   /** Null while Hevy has paused the key (429): the new secret is kept as `failed`, and the first delta after the pause subscribes it. */
   hevy: HevyClient | null,
   userId: string,
@@ -53,6 +55,9 @@ export async function subscribeWebhook(
   const authToken = again?.authToken ?? `Bearer ${randomSecret(32)}`;
   let status: WebhookStatus = hevy ? "subscribed" : "failed";
   let authFailed = false;
+  // The directory learns the URL's user before Hevy learns the URL: a delivery can come at once.
+  const digest = await sha256Hex(secret);
+  await deps.directory.db.insert(webhookRoutes).values({ secretDigest: digest, userId, createdAt: deps.now() }).onConflictDoNothing();
   try {
     await hevy?.subscribeWebhook(webhookUrl(deps.publicBaseUrl, secret), authToken);
   } catch (err) {
@@ -65,9 +70,19 @@ export async function subscribeWebhook(
   }
   return {
     webhookStatus: status,
-    webhookSecretDigest: await sha256Hex(secret),
+    webhookSecretDigest: digest,
     webhookSecretEnvelope: await deps.keyring.encrypt(secret, aad.webhookSecret(userId)),
     webhookAuthEnvelope: await deps.keyring.encrypt(authToken, aad.webhookAuth(userId)),
     authFailed,
   };
+}
+
+/**
+ * Drops the user's webhook routes other than `keep` (the digest their connection now stores; null
+ * when it stores none): run after the connection row's write, never before — until then the old
+ * route may still be the one Hevy calls.
+ */
+export async function pruneWebhookRoutes(deps: Pick<Deps, "directory">, userId: string, keep: string | null): Promise<void> {
+  const db = deps.directory.db;
+  await db.delete(webhookRoutes).where(keep === null ? eq(webhookRoutes.userId, userId) : and(eq(webhookRoutes.userId, userId), ne(webhookRoutes.secretDigest, keep)));
 }

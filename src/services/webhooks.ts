@@ -1,7 +1,7 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { hevyConnections } from "../db/schema";
-import type { Deps } from "../deps";
+import { hevyConnections, users, webhookRoutes } from "../db/schema";
+import { type Deps, forShard } from "../deps";
 import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
 import { AppError, notFound, validationFailed } from "../lib/errors";
 import { sendAfterPause } from "./sync/connection-state";
@@ -26,14 +26,25 @@ export type WebhookOutcome = "queued" | "ignored";
  * that needs a new key are accepted and ignored, so Hevy stops retrying them.
  */
 export async function acceptWebhookDelivery(
-  deps: Pick<Deps, "db" | "keyring" | "queue" | "now">,
+  deps: Deps,
   secret: string,
   authorization: string | undefined,
   readBody: () => Promise<string>,
 ): Promise<WebhookOutcome> {
   const unknown = notFound("No webhook at this address.");
   if (!PLAUSIBLE_SECRET.test(secret)) throw unknown;
-  const row = await deps.db
+  // The directory names the secret's user and so their shard (SPEC §12); the shard's connection
+  // row, which must still hold this secret, is the authority.
+  const digest = await sha256Hex(secret);
+  const route = await deps.directory.db
+    .select({ userId: webhookRoutes.userId, shard: users.shard })
+    .from(webhookRoutes)
+    .innerJoin(users, eq(users.id, webhookRoutes.userId))
+    .where(eq(webhookRoutes.secretDigest, digest))
+    .get();
+  if (!route) throw unknown;
+  const shardDeps = forShard(deps, route.shard);
+  const row = await shardDeps.db
     .select({
       userId: hevyConnections.userId,
       status: hevyConnections.status,
@@ -41,7 +52,7 @@ export async function acceptWebhookDelivery(
       hevyPausedUntil: hevyConnections.hevyPausedUntil,
     })
     .from(hevyConnections)
-    .where(eq(hevyConnections.webhookSecretDigest, await sha256Hex(secret)))
+    .where(and(eq(hevyConnections.userId, route.userId), eq(hevyConnections.webhookSecretDigest, digest)))
     .get();
   if (!row || !row.authEnvelope) throw unknown;
 
@@ -67,7 +78,7 @@ export async function acceptWebhookDelivery(
 
   if (row.status !== "active") return "ignored";
   // While Hevy has paused the key (429 Retry-After), the fetch waits the pause out in the queue.
-  await sendAfterPause(deps, row, {
+  await sendAfterPause(shardDeps, row, {
     type: "webhook_workout",
     userId: row.userId,
     workoutId: parsed.data.payload.workoutId,

@@ -31,7 +31,7 @@ export const defaultDeltaOptions: DeltaOptions = { concurrency: 2, retry: defaul
  */
 export const EVENTS_OVERLAP_MS = 5 * 60_000;
 
-type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "now" | "publicBaseUrl" | "d1Stats">;
+type SyncDeps = Pick<Deps, "db" | "d1" | "directory" | "keyring" | "hevy" | "queue" | "now" | "publicBaseUrl" | "d1Stats">;
 
 /**
  * One delta run: every page of Hevy's events feed since the cursor (newest
