@@ -27,6 +27,8 @@ export interface AuthUser {
   timezone: string;
   /** The shard holding the user's rows; null for a user placed before sharding (rows in DB). */
   shard: number | null;
+  /** Set while the user's rows are being moved to this shard: writes wait (503 user_moving). */
+  movingTo?: number | null;
 }
 
 /** Hono's environment: bindings plus what middleware puts on the context. */

@@ -17,6 +17,10 @@ export const users = sqliteTable("users", {
    * user placed before sharding, whose rows are still in the directory database (src/db/shards.ts).
    */
   shard: integer("shard"),
+  /** In the directory, while the user is being moved (POST /admin/v1/users/{id}/move): the target shard. */
+  movingTo: integer("moving_to"),
+  /** In the directory, after a move switched the user: the database still to clear (-1: DB itself, n: SHARD_n). */
+  moveCleanup: integer("move_cleanup"),
 });
 
 /**

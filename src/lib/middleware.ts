@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createDeps, type Deps, forShard } from "../deps";
-import type { AppEnv } from "../env";
+import type { AppEnv, AuthUser } from "../env";
 import { userForToken } from "../services/users";
 import { timingSafeEqualStrings } from "./crypto";
 import { AppError, payloadTooLarge } from "./errors";
@@ -41,6 +41,7 @@ export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("user", user);
   // From here on the request is this user's: their shard's database (SPEC §12).
   c.set("deps", forShard(c.var.deps, user.shard));
+  refuseWritesWhileMoving(c.req.method, user);
   await next();
 };
 
@@ -53,3 +54,11 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   await next();
 };
+
+/** While a user's rows are copied to another shard, reads are served from the old one and writes wait. */
+export function refuseWritesWhileMoving(method: string, user: AuthUser): void {
+  if (user.movingTo === null || user.movingTo === undefined || method === "GET" || method === "HEAD") return;
+  throw new AppError(503, "user_moving", "Moving to another database", "Your data is being moved to another database; try again in a minute.", undefined, {
+    "retry-after": "30",
+  });
+}

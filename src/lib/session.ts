@@ -44,14 +44,14 @@ export async function openSession(deps: SessionDeps & { keyring: Keyring }, cook
   const now = deps.now();
   if (typeof session.expiresAt !== "number" || session.expiresAt < now) return null;
   const row = await deps.directory.db
-    .select({ id: users.id, email: users.email, timezone: users.timezone, shard: users.shard, revokedAt: apiTokens.revokedAt })
+    .select({ id: users.id, email: users.email, timezone: users.timezone, shard: users.shard, movingTo: users.movingTo, revokedAt: apiTokens.revokedAt })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .innerJoin(pageSessions, and(eq(pageSessions.id, session.sessionId), eq(pageSessions.userId, users.id), gt(pageSessions.expiresAt, now)))
     .where(eq(apiTokens.tokenDigest, session.tokenDigest))
     .get();
   if (!row || row.revokedAt !== null || row.id !== session.userId) return null;
-  return { session, user: { id: row.id, email: row.email, timezone: row.timezone, shard: row.shard } };
+  return { session, user: { id: row.id, email: row.email, timezone: row.timezone, shard: row.shard, movingTo: row.movingTo } };
 }
 
 /** Records a new session for a user who just logged in with `token`, clearing that user's expired rows in the same batch. */

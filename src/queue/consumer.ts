@@ -4,6 +4,7 @@ import type { Env } from "../env";
 import { defaultExportJobOptions, type ExportJobOptions, runExportJob } from "../services/export-job";
 import { purgeExportFiles, recordExportDeadLetter } from "../services/exports";
 import { rebuildRollups } from "../services/metrics/rollup-rebuild";
+import { moveUser } from "../services/move-user";
 import { type BackfillOptions, defaultBackfillOptions, runBackfillChunk } from "../services/sync/backfill";
 import { defaultDeltaOptions, type DeltaOptions, runDelta } from "../services/sync/delta";
 import { fetchWebhookWorkout } from "../services/sync/webhook-fetch";
@@ -41,11 +42,13 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
       // The operator's record, keyed by the message id: a redelivered batch adds no second row.
       await recordDeadLetterMessage(deps, message, parsed.success ? null : parsed.error.issues);
       if (!parsed.success) log("error", "poison message recorded", { queue: batch.queue, id: message.id });
-      else if (parsed.data.type === "export") await recordExportDeadLetter(await forMessageUser(deps, parsed.data.userId), deps.exportsBucket, parsed.data);
+      else if (parsed.data.type === "export") await recordExportDeadLetter(await homeOf(deps, parsed.data.userId), deps.exportsBucket, parsed.data);
       else if (parsed.data.type === "purge_exports") logPurgeDeadLetter(parsed.data);
       // Readers compute from the workouts meanwhile, and the hourly cron queues the rebuild again.
       else if (parsed.data.type === "rebuild_rollups") log("warn", "rollup rebuild gave up; the cron queues it again", { userId: parsed.data.userId });
-      else await recordDeadLetter(await forMessageUser(deps, parsed.data.userId), parsed.data);
+      // The directory still names the target: POST …/move again to carry on.
+      else if (parsed.data.type === "move_user") log("error", "user move gave up; its sync waits until it is moved", { userId: parsed.data.userId, shard: parsed.data.shard });
+      else await recordDeadLetter(await homeOf(deps, parsed.data.userId), parsed.data);
       message.ack();
       continue;
     }
@@ -61,8 +64,19 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
       continue;
     }
     try {
-      const userDeps = await forMessageUser(deps, parsed.data.userId);
-      await dispatch(withD1Stats(userDeps, userDeps.d1, newD1Stats()), parsed.data, options, { attempts: message.attempts });
+      if (parsed.data.type === "move_user") {
+        await moveUser(deps, parsed.data);
+      } else {
+        const userDeps = await forMessageUser(deps, parsed.data.userId);
+        if (userDeps === MOVING) {
+          // The user's rows are being moved to another shard (SPEC §12): the job waits, as a new
+          // message with a delay (not a retry: a long move must not use up the message's retries).
+          await env.SYNC_QUEUE.send(parsed.data, { delaySeconds: MOVE_WAIT_SECONDS });
+          message.ack();
+          continue;
+        }
+        await dispatch(withD1Stats(userDeps, userDeps.d1, newD1Stats()), parsed.data, options, { attempts: message.attempts });
+      }
       message.ack();
     } catch (err) {
       // Never sooner than Hevy asked (RetryLater), and growing with each delivery either way.
@@ -79,10 +93,21 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
  * The deps of the message's user: their shard, looked up in the directory once per message (a
  * user that no longer exists resolves to the directory, where the job finds nothing to do).
  */
-async function forMessageUser(deps: Deps, userId: string): Promise<Deps> {
+async function forMessageUser(deps: Deps, userId: string): Promise<Deps | typeof MOVING> {
+  const row = await deps.directory.d1.prepare("SELECT shard, moving_to FROM users WHERE id = ?").bind(userId).first<{ shard: number | null; moving_to: number | null }>();
+  if (row?.moving_to !== null && row?.moving_to !== undefined) return MOVING;
+  return forShard(deps, row?.shard ?? null);
+}
+
+const MOVING = Symbol("moving");
+
+/** The user's deps for recording a dead letter: their current shard, moving or not. */
+async function homeOf(deps: Deps, userId: string): Promise<Deps> {
   const row = await deps.directory.d1.prepare("SELECT shard FROM users WHERE id = ?").bind(userId).first<{ shard: number | null }>();
   return forShard(deps, row?.shard ?? null);
 }
+/** How long a job of a user being moved waits before it looks again. */
+export const MOVE_WAIT_SECONDS = 30;
 
 async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptions, delivery: Delivery): Promise<void> {
   switch (message.type) {
@@ -97,6 +122,8 @@ async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptio
     case "purge_exports":
       // Throws while R2 fails, so the queue redelivers it with growing delay.
       return purgeExportFiles(deps, deps.exportsBucket, message.userId, message.uploads);
+    case "move_user":
+      return moveUser(deps, message);
     case "rebuild_rollups":
       await rebuildRollups(deps, message.userId);
       return;

@@ -2,7 +2,7 @@ import { and, eq, ne } from "drizzle-orm";
 import type { z } from "zod";
 import { deadLetters, hevyConnections, syncRuns } from "../db/schema";
 import type { Deps } from "../deps";
-import type { ExportMessage, PurgeExportsMessage, RebuildRollupsMessage, SyncMessage } from "./messages";
+import type { ExportMessage, MoveUserMessage, PurgeExportsMessage, RebuildRollupsMessage, SyncMessage } from "./messages";
 
 /** How much of a dead letter's body shape is kept: enough to see what it was, bounded whatever was sent. */
 export const DEAD_LETTER_SHAPE_MAX = 4096;
@@ -61,7 +61,7 @@ export function bodyShape(v: unknown, depth = 0): unknown {
  * sees it: `last_error` on the connection, a failed backfill state, and the
  * sync run. A later re-connect or sync resumes from what was stored.
  */
-export async function recordDeadLetter(deps: Pick<Deps, "db" | "now">, message: Exclude<SyncMessage, ExportMessage | PurgeExportsMessage | RebuildRollupsMessage>): Promise<void> {
+export async function recordDeadLetter(deps: Pick<Deps, "db" | "now">, message: Exclude<SyncMessage, ExportMessage | PurgeExportsMessage | RebuildRollupsMessage | MoveUserMessage>): Promise<void> {
   const { db } = deps;
   const now = deps.now();
   const row = await db

@@ -55,7 +55,15 @@ export const rebuildRollupsMessage = z.object({
   userId,
 });
 
+/** Moves one user's rows to another shard (src/services/move-user.ts). */
+export const moveUserMessage = z.object({
+  type: z.literal("move_user"),
+  userId,
+  shard: z.number().int().min(0).max(999),
+});
+
 export const syncMessage = z.discriminatedUnion("type", [
+  moveUserMessage,
   backfillMessage,
   deltaMessage,
   webhookWorkoutMessage,
@@ -69,5 +77,6 @@ export type DeltaMessage = z.infer<typeof deltaMessage>;
 export type WebhookWorkoutMessage = z.infer<typeof webhookWorkoutMessage>;
 export type ExportMessage = z.infer<typeof exportMessage>;
 export type PurgeExportsMessage = z.infer<typeof purgeExportsMessage>;
+export type MoveUserMessage = z.infer<typeof moveUserMessage>;
 export type RebuildRollupsMessage = z.infer<typeof rebuildRollupsMessage>;
 export type SyncMessage = z.infer<typeof syncMessage>;

@@ -5,6 +5,7 @@ import { canonicalTimeZone, isValidTimeZone } from "../lib/time";
 import { jsonBody, validate } from "../lib/validation";
 import { requireAdmin } from "../lib/middleware";
 import { keyRotationStatusEverywhere } from "../services/key-rotation";
+import { requestMove } from "../services/move-user";
 import { changeTimezone, createUser, userView } from "../services/users";
 
 const timezone = z
@@ -19,6 +20,8 @@ const createUserBody = z.strictObject({
 
 const updateUserBody = z.strictObject({ timezone });
 
+const moveBody = z.strictObject({ shard: z.number().int().min(0).max(999) });
+
 const userIdParam = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9-]+$/, "not a user id") });
 
 export const adminRoutes = new Hono<AppEnv>()
@@ -30,6 +33,10 @@ export const adminRoutes = new Hono<AppEnv>()
   // A user's time zone (weeks, wake-up days); their weekly rollups are rebuilt in the new zone.
   .patch("/users/:id", validate("param", userIdParam), ...jsonBody(updateUserBody), async (c) =>
     c.json(userView(await changeTimezone(c.var.deps, c.req.valid("param").id, c.req.valid("json").timezone))),
+  )
+  // Moves a user's rows to another shard (SPEC §12): copy, switch, delete, in a queued job.
+  .post("/users/:id/move", validate("param", userIdParam), ...jsonBody(moveBody), async (c) =>
+    c.json(await requestMove(c.var.deps, c.req.valid("param").id, c.req.valid("json").shard), 202),
   )
   // After a KEY_ENCRYPTION_KEY rotation: the old key may be retired once envelopes_under_old_keys is 0.
   .get("/key-rotation", async (c) => {

@@ -4,7 +4,7 @@ import type { AppEnv, AuthUser } from "../env";
 import { forShard } from "../deps";
 import { randomSecret, timingSafeEqualStrings } from "../lib/crypto";
 import { AppError } from "../lib/errors";
-import { limitBody } from "../lib/middleware";
+import { limitBody, refuseWritesWhileMoving } from "../lib/middleware";
 import { endSession, openSession, SESSION_COOKIE, SESSION_TTL_MS, sealSession, type Session, startSession } from "../lib/session";
 import { ConnectionPage } from "../pages/connection";
 import { HubPage } from "../pages/hub";
@@ -53,6 +53,7 @@ const requireSession: MiddlewareHandler<PageEnv> = async (c, next) => {
   c.set("session", opened.session);
   c.set("user", opened.user);
   c.set("deps", forShard(c.var.deps, opened.user.shard));
+  refuseWritesWhileMoving(c.req.method, opened.user);
   await next();
 };
 

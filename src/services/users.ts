@@ -77,13 +77,13 @@ async function emptiestShard(deps: Pick<Deps, "directory" | "shards">): Promise<
 export async function userForToken(directory: Db, token: string): Promise<AuthUser | null> {
   const digest = await sha256Hex(token);
   const row = await directory
-    .select({ id: users.id, email: users.email, timezone: users.timezone, shard: users.shard, revokedAt: apiTokens.revokedAt })
+    .select({ id: users.id, email: users.email, timezone: users.timezone, shard: users.shard, movingTo: users.movingTo, revokedAt: apiTokens.revokedAt })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(eq(apiTokens.tokenDigest, digest))
     .get();
   if (!row || row.revokedAt !== null) return null;
-  return { id: row.id, email: row.email, timezone: row.timezone, shard: row.shard };
+  return { id: row.id, email: row.email, timezone: row.timezone, shard: row.shard, movingTo: row.movingTo };
 }
 
 /** A user as the admin API shows them. */

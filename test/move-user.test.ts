@@ -1,0 +1,161 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { SyncMessage } from "../src/queue/messages";
+import { ADMIN_TOKEN, dataDbs, dbOf, type TestUser } from "./helpers";
+import { deliver, drainQueue, QUEUE } from "./queue-helpers";
+import { stored, truth } from "./stored";
+import { CONN, connected, deltaOptions, putWorkout, sendWebhook, type SyncContext, useSyncContext } from "./sync-helpers";
+
+// POST /admin/v1/users/{id}/move (SPEC §12): copy, switch, delete, safe to retry, nothing lost or
+// duplicated while sync runs around it. Interleavings come from a held Hevy answer and queue
+// messages run by hand.
+
+const shardOf = async (userId: string) =>
+  (await env.DB.prepare("SELECT shard, moving_to, move_cleanup FROM users WHERE id = ?").bind(userId).first<{ shard: number | null; moving_to: number | null; move_cleanup: number | null }>())!;
+
+/** Every row of the user in one database, table by table (directory tables left out). */
+async function rowsIn(db: D1Database, userId: string): Promise<Record<string, number>> {
+  const tables = ["hevy_connections", "hevy_workouts", "hevy_exercise_templates", "sync_runs", "hevy_prs", "hevy_weeks", "hevy_week_templates",
+    "hevy_rollup_state", "hevy_skipped_workouts", "source_workouts", "daily_recovery", "exports", "hevy_user_keys"];
+  const out: Record<string, number> = {};
+  for (const table of tables) out[table] = (await db.prepare(`SELECT count(*) AS n FROM ${table} WHERE user_id = ?`).bind(userId).first<{ n: number }>())!.n;
+  for (const table of ["hevy_exercises", "hevy_sets"]) {
+    out[table] = (await db.prepare(`SELECT count(*) AS n FROM ${table} c JOIN hevy_workouts w ON w.key = c.workout_key WHERE w.user_id = ?`).bind(userId).first<{ n: number }>())!.n;
+  }
+  out.users = (await db.prepare("SELECT count(*) AS n FROM users WHERE id = ?").bind(userId).first<{ n: number }>())!.n;
+  return out;
+}
+
+const nothing = (counts: Record<string, number>) => Object.values(counts).every((n) => n === 0);
+
+async function requestMove(t: SyncContext, user: TestUser, shard: number) {
+  return t.request(`/admin/v1/users/${user.id}/move`, { method: "POST", token: ADMIN_TOKEN, json: { shard } });
+}
+
+/** What the user reads through the API. */
+async function answers(t: SyncContext, user: TestUser) {
+  const get = async (path: string) => {
+    const res = await t.request(path, { token: user.token });
+    expect(res.status, path).toBe(200);
+    return res.json();
+  };
+  return {
+    workouts: await get("/api/v1/workouts/hevy?limit=100"),
+    summary: await get("/api/v1/hevy/summary?weeks=12"),
+    unified: await get("/api/v1/workouts/unified?limit=100"),
+    connection: await get(CONN),
+  };
+}
+
+describe("POST /admin/v1/users/{id}/move", () => {
+  const t = useSyncContext();
+
+  it("copies every row to the other shard, switches the directory, deletes the old copy; answers and webhooks carry on", async () => {
+    const { user, apiKey } = await connected(t, 12);
+    const ah = [{ external_id: "ah-1", activity_type: "running", start_time: "2026-11-20T07:00:00Z", end_time: "2026-11-20T07:40:00Z" }];
+    expect((await t.request("/api/v1/sources/apple_health/workouts", { method: "PUT", token: user.token, json: { items: ah } })).status).toBe(200);
+    expect((await t.request("/api/v1/recovery/whoop", { method: "PUT", token: user.token, json: { items: [{ date: "2026-11-21", score: 70 }] } })).status).toBe(200);
+    const from = (await shardOf(user.id)).shard!;
+    const to = 1 - from;
+    const before = { rows: await rowsIn(await dbOf(user.id), user.id), stored: await stored(user.id), answers: await answers(t, user) };
+    expect(before.rows.hevy_sets).toBeGreaterThan(20);
+
+    const res = await requestMove(t, user, to);
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ id: user.id, shard: from, moving_to: to });
+    // While it moves: reads still answer, writes wait.
+    expect((await t.request("/api/v1/hevy/summary", { token: user.token })).status).toBe(200);
+    const write = await t.request("/api/v1/recovery/oura", { method: "PUT", token: user.token, json: { items: [{ date: "2026-11-21", score: 80 }] } });
+    expect(write.status).toBe(503);
+    expect(write.headers.get("retry-after")).toBe("30");
+
+    await drainQueue(t, deltaOptions());
+    expect(await shardOf(user.id)).toEqual({ shard: to, moving_to: null, move_cleanup: null });
+    const target = dataDbs()[to + 1]!;
+    // Every row, plus the run of the delta the move queued to catch up (it found nothing new).
+    expect(await rowsIn(target, user.id)).toEqual({ ...before.rows, sync_runs: before.rows.sync_runs! + 1 });
+    expect(nothing(await rowsIn(dataDbs()[from + 1]!, user.id))).toBe(true);
+    expect(await stored(user.id)).toEqual(before.stored);
+    const after = await answers(t, user);
+    expect(after.workouts).toEqual(before.answers.workouts);
+    expect(after.summary).toEqual(before.answers.summary);
+    expect(after.unified).toEqual(before.answers.unified);
+
+    // The webhook still finds the user, now on the other shard.
+    const created = putWorkout(t, apiKey);
+    expect((await sendWebhook(t, apiKey, created.id)).status).toBe(200);
+    await drainQueue(t, deltaOptions());
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
+    expect(nothing(await rowsIn(dataDbs()[from + 1]!, user.id))).toBe(true);
+  });
+
+  it("during a delta and a webhook delivery: the delta's held writes go nowhere, the webhook's fetch waits, and every workout ends on the new shard once", async () => {
+    const { user, apiKey } = await connected(t, 8);
+    const from = (await shardOf(user.id)).shard!;
+    const to = 1 - from;
+    // Changes in Hevy: an edit, a deletion, a new workout (the delta's), then one more announced by a webhook.
+    const [a, b] = t.hevy.listWorkouts(apiKey);
+    putWorkout(t, apiKey, { id: a!.id, title: "Edited" });
+    t.hevy.deleteWorkout(apiKey, b!.id);
+    putWorkout(t, apiKey);
+    expect((await t.request(`${CONN}/sync`, { method: "POST", token: user.token })).status).toBe(202);
+    const [delta] = t.queue.take();
+    const held = t.hevy.pause({ path: "/v1/workouts/events", query: { page: "1" } });
+    const running = deliver(t, QUEUE, delta, 1, deltaOptions());
+    await held.arrived; // the delta has read its connection and asked Hevy; the answer waits
+
+    expect((await requestMove(t, user, to)).status).toBe(202);
+    const announced = putWorkout(t, apiKey);
+    expect((await sendWebhook(t, apiKey, announced.id)).status).toBe(200);
+    const queued = t.queue.take();
+    expect(queued.map((m) => m.type).sort()).toEqual(["move_user", "webhook_workout"]);
+    // The webhook's fetch comes first and waits for the move (sent again with a delay).
+    const webhookJob = queued.find((m) => m.type === "webhook_workout")!;
+    expect((await deliver(t, QUEUE, webhookJob, 1, deltaOptions())).retryMessages).toEqual([]);
+    expect(t.queue.delayed.map((d) => d.body)).toContainEqual(webhookJob);
+    // The move runs to completion while the delta is still held.
+    expect((await deliver(t, QUEUE, queued.find((m) => m.type === "move_user")!, 1, deltaOptions())).retryMessages).toEqual([]);
+    expect((await shardOf(user.id)).shard).toBe(to);
+
+    held.release();
+    await running; // its writes were fenced: nothing in the old shard, nothing half-written in the new one
+    expect(nothing(await rowsIn(dataDbs()[from + 1]!, user.id))).toBe(true);
+
+    // What the queue would deliver later: the webhook's fetch, and the catch-up the move queued.
+    const later = t.queue.delayed.splice(0).map((d) => d.body);
+    for (const m of later) t.queue.messages.push(m as SyncMessage);
+    await drainQueue(t, deltaOptions());
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
+    const target = await rowsIn(dataDbs()[to + 1]!, user.id);
+    expect(target.hevy_workouts).toBe(t.hevy.listWorkouts(apiKey).length + 1); // the deletion's tombstone
+    expect(nothing(await rowsIn(dataDbs()[from + 1]!, user.id))).toBe(true);
+  });
+
+  it("is safe to run again: a redelivered move, and a move to where the user already is, change nothing", async () => {
+    const { user } = await connected(t, 6);
+    const from = (await shardOf(user.id)).shard!;
+    const to = 1 - from;
+    const before = await stored(user.id);
+    expect((await requestMove(t, user, to)).status).toBe(202);
+    const [move] = t.queue.take();
+    await deliver(t, QUEUE, move, 1, deltaOptions());
+    await deliver(t, QUEUE, move, 2, deltaOptions()); // the queue delivers it again
+    t.queue.take();
+    expect((await requestMove(t, user, to)).status).toBe(202); // already there
+    await drainQueue(t, deltaOptions());
+    expect(await shardOf(user.id)).toEqual({ shard: to, moving_to: null, move_cleanup: null });
+    expect(await stored(user.id)).toEqual(before);
+    const rows = await rowsIn(dataDbs()[to + 1]!, user.id);
+    expect(rows.hevy_workouts).toBe(6);
+    expect(nothing(await rowsIn(dataDbs()[from + 1]!, user.id))).toBe(true);
+  });
+
+  it("refuses a shard this deployment does not have, an unknown user, and a bad body", async () => {
+    const { user } = await connected(t, 0);
+    expect((await requestMove(t, user, 7)).status).toBe(400);
+    expect((await t.request(`/admin/v1/users/${crypto.randomUUID()}/move`, { method: "POST", token: ADMIN_TOKEN, json: { shard: 0 } })).status).toBe(404);
+    expect((await t.request(`/admin/v1/users/${user.id}/move`, { method: "POST", token: ADMIN_TOKEN, json: { shard: "1" } })).status).toBe(400);
+    expect((await t.request(`/admin/v1/users/${user.id}/move`, { method: "POST", token: user.token, json: { shard: 0 } })).status).toBe(401);
+    expect(t.queue.take()).toEqual([]);
+  });
+});
