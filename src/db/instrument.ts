@@ -46,6 +46,10 @@ export function instrumentD1(d1: D1Database, stats: D1Stats): D1Database {
       return d1.exec(query);
     },
     dump: () => d1.dump(),
-    withSession: (constraint?: string) => d1.withSession(constraint),
+    // A session's queries are counted too (reads go through D1 Sessions: src/db/sessions.ts).
+    withSession: (constraint?: string) => {
+      const session = d1.withSession(constraint);
+      return Object.assign(instrumentD1(session as unknown as D1Database, stats), { getBookmark: () => session.getBookmark() });
+    },
   } as unknown as D1Database;
 }

@@ -1,5 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { createDb } from "../db/client";
+import { BOOKMARK_HEADER, openShardSession } from "../db/sessions";
 import { createDeps, type Deps, forShard } from "../deps";
 import type { AppEnv, AuthUser } from "../env";
 import { userForToken } from "../services/users";
@@ -39,11 +41,22 @@ export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   const user = await userForToken(c.var.deps.directory.db, token);
   if (!user) throw unauthorized("The API token is unknown or revoked.");
   c.set("user", user);
-  // From here on the request is this user's: their shard's database (SPEC §12).
-  c.set("deps", forShard(c.var.deps, user.shard));
   refuseWritesWhileMoving(c.req.method, user);
+  // From here on the request is this user's: their shard's database (SPEC §12), in a D1 session
+  // that reads what the client's bookmark says it wrote, and answers the bookmark it reached.
+  const session = userSession(c.var.deps, user, c.req.method, c.req.header(BOOKMARK_HEADER));
+  c.set("deps", session.deps);
   await next();
+  const bookmark = session.bookmark();
+  if (bookmark) c.header(BOOKMARK_HEADER, bookmark);
 };
+
+/** The deps of `user`'s request: their shard, through a D1 session (src/db/sessions.ts). */
+export function userSession(deps: Deps, user: AuthUser, method: string, bookmark: string | undefined): { deps: Deps; bookmark(): string | null } {
+  const shard = forShard(deps, user.shard);
+  const session = openShardSession(shard.d1, method !== "GET" && method !== "HEAD", bookmark);
+  return { deps: { ...shard, d1: session.d1, db: createDb(session.d1) }, bookmark: session.bookmark };
+}
 
 /** `/admin/v1/*`: the ADMIN_TOKEN secret, compared in constant time. */
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {

@@ -1,10 +1,9 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv, AuthUser } from "../env";
-import { forShard } from "../deps";
 import { randomSecret, timingSafeEqualStrings } from "../lib/crypto";
 import { AppError } from "../lib/errors";
-import { limitBody, refuseWritesWhileMoving } from "../lib/middleware";
+import { limitBody, refuseWritesWhileMoving, userSession } from "../lib/middleware";
 import { endSession, openSession, SESSION_COOKIE, SESSION_TTL_MS, sealSession, type Session, startSession } from "../lib/session";
 import { ConnectionPage } from "../pages/connection";
 import { HubPage } from "../pages/hub";
@@ -46,15 +45,23 @@ const securityHeaders: MiddlewareHandler<PageEnv> = async (c, next) => {
 
 const sessionCookieOptions = { httpOnly: true, secure: true, sameSite: "Lax", path: "/" } as const;
 
+/** The D1 bookmark of the session's last write (not a secret: where the data is, not who). */
+const BOOKMARK_COOKIE = "vt_bookmark";
+
 /** Pages behind a session; without one, GET and POST alike go to /login. */
 const requireSession: MiddlewareHandler<PageEnv> = async (c, next) => {
   const opened = await openSession(c.var.deps, getCookie(c, SESSION_COOKIE));
   if (!opened) return c.redirect("/login", 302);
   c.set("session", opened.session);
   c.set("user", opened.user);
-  c.set("deps", forShard(c.var.deps, opened.user.shard));
   refuseWritesWhileMoving(c.req.method, opened.user);
+  // The user's shard through a D1 session; the page session keeps the bookmark of the last write
+  // (a cookie beside it), so the page after a form post shows what it did (SPEC §12).
+  const session = userSession(c.var.deps, opened.user, c.req.method, getCookie(c, BOOKMARK_COOKIE));
+  c.set("deps", session.deps);
   await next();
+  const bookmark = session.bookmark();
+  if (bookmark && c.req.method === "POST") setCookie(c, BOOKMARK_COOKIE, bookmark, { ...sessionCookieOptions, maxAge: SESSION_TTL_MS / 1000 });
 };
 
 /** Every form POST carries the session's CSRF token, and a cross-site Origin is refused. */
