@@ -1,10 +1,9 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newD1Stats } from "../src/db/instrument";
-import { createDeps, withD1Stats } from "../src/deps";
+import { withD1Stats } from "../src/deps";
 import type { ConsumerOptions } from "../src/queue/consumer";
 import { runBackfillChunk } from "../src/services/sync/backfill";
-import { createUser, useTestContext, type TestContext, type TestUser } from "./helpers";
+import { createUser, dbOf, depsFor, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { deliver, drainQueue, fastBackfill, QUEUE, recordingRetryPolicy } from "./queue-helpers";
 import { rowsOf, stored, truth } from "./stored";
 
@@ -24,11 +23,11 @@ async function view(t: TestContext, user: TestUser) {
   };
 }
 
-const row = (userId: string) =>
-  env.DB.prepare("SELECT * FROM hevy_connections WHERE user_id = ?").bind(userId).first<Record<string, unknown>>();
+const row = async (userId: string) =>
+  (await dbOf(userId)).prepare("SELECT * FROM hevy_connections WHERE user_id = ?").bind(userId).first<Record<string, unknown>>();
 
-const runs = (userId: string) =>
-  env.DB.prepare("SELECT * FROM sync_runs WHERE user_id = ? ORDER BY started_at").bind(userId).all<Record<string, unknown>>().then((r) => r.results);
+const runs = async (userId: string) =>
+  (await dbOf(userId)).prepare("SELECT * FROM sync_runs WHERE user_id = ? ORDER BY started_at").bind(userId).all<Record<string, unknown>>().then((r) => r.results);
 
 /** Plays the queue one message at a time until the first chunk of workout pages has run. */
 async function deliverThroughFirstWorkoutsChunk(t: TestContext, options: ConsumerOptions) {
@@ -88,7 +87,7 @@ describe("backfill", () => {
     expect(run).toMatchObject({ kind: "backfill", outcome: "ok", upserts: 137, hevy_requests: tPages + 14 + 1 });
 
     // Templates: built-ins shared, the custom one under this user.
-    const templates = await env.DB.prepare("SELECT user_id, count(*) AS n FROM hevy_exercise_templates GROUP BY user_id ORDER BY user_id").all();
+    const templates = await (await dbOf(user.id)).prepare("SELECT user_id, count(*) AS n FROM hevy_exercise_templates GROUP BY user_id ORDER BY user_id").all();
     expect(templates.results).toEqual([
       { user_id: "", n: t.hevy.listExerciseTemplates(account.apiKey).length - 1 },
       { user_id: user.id, n: 1 },
@@ -193,16 +192,17 @@ describe("backfill", () => {
     t.hevy.generateHistory(account.apiKey, 33, { seed: 6 });
     await connect(t, user, account.apiKey);
     await drainQueue(t, { backfill: fastBackfill() });
+    const db = await dbOf(user.id);
     const dump = () =>
       Promise.all(
         ["hevy_workouts", "hevy_exercises", "hevy_sets"].map((table) =>
-          env.DB.prepare(`SELECT * FROM ${rowsOf(table)} ORDER BY 1, 2, 3`).bind(user.id).all().then((r) =>
+          db.prepare(`SELECT * FROM ${rowsOf(table)} ORDER BY 1, 2, 3`).bind(user.id).all().then((r) =>
             r.results.map(({ synced_at: _ignored, ...rest }) => rest),
           ),
         ),
       );
     const before = await dump();
-    await env.DB.prepare("UPDATE hevy_connections SET backfill_state = 'failed', backfill_pages_done = 0, backfill_page_count = NULL WHERE user_id = ?")
+    await db.prepare("UPDATE hevy_connections SET backfill_state = 'failed', backfill_pages_done = 0, backfill_page_count = NULL WHERE user_id = ?")
       .bind(user.id)
       .run();
     await t.request(`${CONN}/sync`, { method: "POST", token: user.token });
@@ -270,13 +270,14 @@ describe("backfill", () => {
 
     const measure = async (pages: number) => {
       const runId = crypto.randomUUID();
-      await env.DB.prepare(
+      await (await dbOf(user.id)).prepare(
         "UPDATE hevy_connections SET backfill_run_id = ?, backfill_state = 'running', backfill_pages_done = 0 WHERE user_id = ?",
       )
         .bind(runId, user.id)
         .run();
       const stats = newD1Stats();
-      const deps = withD1Stats(await createDeps(t.env), env.DB, stats);
+      const userDeps = await depsFor(user.id, { queue: t.env.SYNC_QUEUE });
+      const deps = withD1Stats(userDeps, userDeps.d1, stats);
       await runBackfillChunk(deps, { type: "backfill", userId: user.id, runId, phase: "workouts", page: 1 }, fastBackfill({ pagesPerChunk: pages, concurrency: 1 }));
       t.queue.take();
       return stats;
@@ -289,7 +290,7 @@ describe("backfill", () => {
     // progress, the run's count.
     expect((five.statements - one.statements) / 4).toBe(22);
     // 10 workouts with ~25 sets each, in one batch: the per-page cost does not grow with the sets.
-    const sets = await env.DB.prepare(`SELECT count(*) AS n FROM ${rowsOf("hevy_sets")}`).bind(user.id).first<{ n: number }>();
+    const sets = await (await dbOf(user.id)).prepare(`SELECT count(*) AS n FROM ${rowsOf("hevy_sets")}`).bind(user.id).first<{ n: number }>();
     expect(sets!.n).toBeGreaterThan(80 * 15);
   });
 });

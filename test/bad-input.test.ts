@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type BadRequest, badRequests } from "./bad-input-cases";
 import { logIn, realisticUser, tableCounts, userState } from "./hardening-fixture";
-import { ADMIN_TOKEN, callWorker, createUser, type TestContext, useTestContext } from "./helpers";
+import { ADMIN_TOKEN, callWorker, createUser, dbOf, type TestContext, useTestContext } from "./helpers";
 import { drainQueue } from "./queue-helpers";
 
 // Hundreds of malformed requests over every route (test/bad-input-cases.ts), sent
@@ -118,9 +118,13 @@ describe("bad input over every route", () => {
       ["daily_recovery", "UPDATE daily_recovery SET score = score + 1 WHERE user_id = ?1"],
       ["exports", "UPDATE exports SET size_bytes = size_bytes + 1 WHERE user_id = ?1"],
     ];
+    // The directory's tables there, the rest (and the shard's copy of the user row) in the user's shard (SPEC §12).
+    const directoryTables = new Set(["users", "api_tokens"]);
+    edits.push(["users (the shard's copy)", "UPDATE users SET timezone = 'Asia/Tokyo' WHERE id = ?1"]);
+    const shard = await dbOf(fx.user.id);
     let previous = base.digest;
     for (const [table, sql] of edits) {
-      await env.DB.prepare(sql).bind(fx.user.id).run();
+      await (directoryTables.has(table) ? env.DB : shard).prepare(sql).bind(fx.user.id).run();
       const now = await userState(fx.user.id);
       expect(now.digest, table).not.toBe(previous);
       previous = now.digest;

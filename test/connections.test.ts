@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { Keyring } from "../src/lib/crypto";
-import { createUser, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
+import { createUser, dbOf, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { drainQueue } from "./queue-helpers";
 
 interface View {
@@ -21,11 +21,11 @@ async function connect(t: TestContext, user: TestUser, apiKey: string) {
 }
 
 async function storedRow(userId: string) {
-  return env.DB.prepare("SELECT * FROM hevy_connections WHERE user_id = ?").bind(userId).first<Record<string, unknown>>();
+  return (await dbOf(userId)).prepare("SELECT * FROM hevy_connections WHERE user_id = ?").bind(userId).first<Record<string, unknown>>();
 }
 
 async function insertWorkout(userId: string, id: string) {
-  await env.DB.prepare(
+  await (await dbOf(userId)).prepare(
     "INSERT INTO hevy_workouts (user_id, id, title, start_time, end_time, hevy_updated_at, synced_at) VALUES (?, ?, 'Push', 1, 2, 3, 4)",
   )
     .bind(userId, id)
@@ -33,7 +33,7 @@ async function insertWorkout(userId: string, id: string) {
 }
 
 const workoutCount = async (userId: string) =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM hevy_workouts WHERE user_id = ?").bind(userId).first<{ n: number }>())!.n;
+  (await (await dbOf(userId)).prepare("SELECT count(*) AS n FROM hevy_workouts WHERE user_id = ?").bind(userId).first<{ n: number }>())!.n;
 
 describe("PUT /api/v1/connections/hevy", () => {
   const t = useTestContext();
@@ -181,7 +181,7 @@ describe("PUT /api/v1/connections/hevy", () => {
     await insertWorkout(user.id, "w-1");
     // A cursor an hour old: inside the span the events feed is trusted for (EVENTS_TRUSTED_MS).
     const cursor = Date.now() - 3_600_000;
-    await env.DB.prepare(
+    await (await dbOf(user.id)).prepare(
       "UPDATE hevy_connections SET status = 'needs_reconnect', backfill_state = 'done', backfill_pages_done = 3, backfill_page_count = 3, backfill_workouts_synced = 25, events_cursor = ?, last_error = 'Hevy rejected the API key' WHERE user_id = ?",
     )
       .bind(cursor, user.id)
@@ -206,7 +206,7 @@ describe("PUT /api/v1/connections/hevy", () => {
     const account = t.hevy.createAccount();
     await connect(t, user, account.apiKey);
     const firstRun = (await storedRow(user.id))!.backfill_run_id;
-    await env.DB.prepare(
+    await (await dbOf(user.id)).prepare(
       "UPDATE hevy_connections SET status = 'needs_reconnect', backfill_state = 'running', backfill_pages_done = 4, backfill_page_count = 9 WHERE user_id = ?",
     )
       .bind(user.id)
@@ -297,14 +297,14 @@ describe("webhook secret rotation, sync and disconnect", () => {
     expect((await t.request(`${CONN}/sync`, { method: "POST", token: user.token })).status).toBe(202);
     expect(t.queue.take()).toEqual([]);
 
-    await env.DB.prepare("UPDATE hevy_connections SET backfill_state = 'failed' WHERE user_id = ?").bind(user.id).run();
+    await (await dbOf(user.id)).prepare("UPDATE hevy_connections SET backfill_state = 'failed' WHERE user_id = ?").bind(user.id).run();
     const res = await t.request(`${CONN}/sync`, { method: "POST", token: user.token });
     expect(res.status).toBe(202);
     const row = (await storedRow(user.id))!;
     expect(t.queue.take()).toEqual([{ type: "backfill", userId: user.id, runId: row.backfill_run_id, phase: "templates", page: 1 }]);
 
     // Running but silent for 11 minutes: a lost message; resumes under a new run id.
-    await env.DB.prepare("UPDATE hevy_connections SET backfill_state = 'running', backfill_pages_done = 2, backfill_page_count = 5, updated_at = ? WHERE user_id = ?")
+    await (await dbOf(user.id)).prepare("UPDATE hevy_connections SET backfill_state = 'running', backfill_pages_done = 2, backfill_page_count = 5, updated_at = ? WHERE user_id = ?")
       .bind(Date.now() - 11 * 60_000, user.id)
       .run();
     expect((await t.request(`${CONN}/sync`, { method: "POST", token: user.token })).status).toBe(202);
@@ -312,14 +312,14 @@ describe("webhook secret rotation, sync and disconnect", () => {
     expect(resumed.backfill_run_id).not.toBe(row.backfill_run_id);
     expect(t.queue.take()).toEqual([{ type: "backfill", userId: user.id, runId: resumed.backfill_run_id, phase: "workouts", page: 3 }]);
 
-    await env.DB.prepare("UPDATE hevy_connections SET backfill_state = 'done' WHERE user_id = ?").bind(user.id).run();
+    await (await dbOf(user.id)).prepare("UPDATE hevy_connections SET backfill_state = 'done' WHERE user_id = ?").bind(user.id).run();
     expect((await t.request(`${CONN}/sync`, { method: "POST", token: user.token })).status).toBe(202);
     expect(t.queue.take()).toEqual([{ type: "delta", userId: user.id, reason: "manual" }]);
   });
 
   it("sync on a connection that needs a new key answers 409", async () => {
     const { user } = await connected();
-    await env.DB.prepare("UPDATE hevy_connections SET status = 'needs_reconnect' WHERE user_id = ?").bind(user.id).run();
+    await (await dbOf(user.id)).prepare("UPDATE hevy_connections SET status = 'needs_reconnect' WHERE user_id = ?").bind(user.id).run();
     await expectProblem(await t.request(`${CONN}/sync`, { method: "POST", token: user.token }), 409, "needs_reconnect");
     expect(t.queue.messages).toEqual([]);
   });
@@ -429,7 +429,7 @@ describe("POST /webhooks/hevy/{secret}", () => {
 
   it("accepts and ignores deliveries for a connection that needs a new key", async () => {
     const { user, sub } = await subscribed();
-    await env.DB.prepare("UPDATE hevy_connections SET status = 'needs_reconnect' WHERE user_id = ?").bind(user.id).run();
+    await (await dbOf(user.id)).prepare("UPDATE hevy_connections SET status = 'needs_reconnect' WHERE user_id = ?").bind(user.id).run();
     const res = await post(new URL(sub.url).pathname, {
       headers: { authorization: sub.authToken },
       json: { id: "d", payload: { workoutId: crypto.randomUUID() } },

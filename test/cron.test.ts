@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
 import worker from "../src/index";
 import type { SyncMessage } from "../src/queue/messages";
-import { createUser, type TestContext } from "./helpers";
+import { createUser, dataDbs, dbOf, type TestContext } from "./helpers";
 import { deliver, drainQueue, QUEUE } from "./queue-helpers";
 import { stored, truth } from "./stored";
 import { CONN, connected, connectionRow, deltaOptions, putWorkout, requestSync, useSyncContext } from "./sync-helpers";
@@ -67,8 +67,11 @@ describe("hourly cron", () => {
       const resumed = all.filter((m) => m.type === "backfill").map((m) => m.userId);
       expect(resumed.sort()).toEqual(skipped.filter((id) => !id.startsWith(`${prefix}-r`)).sort());
       const sent = all.filter((m) => m.type !== "backfill");
-      const eligible = await env.DB.prepare("SELECT user_id FROM hevy_connections WHERE status = 'active' AND backfill_state = 'done'").all<{ user_id: string }>();
-      expect(sent.map((m) => (m.type === "delta" ? m.userId : "?")).sort()).toEqual(eligible.results.map((r) => r.user_id).sort());
+      // Every database the cron fans out over: the directory (these users were placed before sharding) and each shard.
+      const eligible = await Promise.all(
+        dataDbs().map((db) => db.prepare("SELECT user_id FROM hevy_connections WHERE status = 'active' AND backfill_state = 'done'").all<{ user_id: string }>()),
+      );
+      expect(sent.map((m) => (m.type === "delta" ? m.userId : "?")).sort()).toEqual(eligible.flatMap((e) => e.results.map((r) => r.user_id)).sort());
       expect(new Set(sent.map((m) => m.userId)).size).toBe(sent.length); // one each
       expect(sent.every((m) => m.type === "delta" && m.reason === "cron")).toBe(true);
       const sentIds = new Set(sent.map((m) => m.userId));
@@ -93,7 +96,7 @@ describe("hourly cron", () => {
     const stalled = await connected(t, 30);
     const fresh = await connected(t, 30);
     const revoked = await connected(t, 30);
-    const set = (id: string, sqlSet: string) => env.DB.prepare(`UPDATE hevy_connections SET ${sqlSet} WHERE user_id = ?`).bind(id).run();
+    const set = async (id: string, sqlSet: string) => (await dbOf(id)).prepare(`UPDATE hevy_connections SET ${sqlSet} WHERE user_id = ?`).bind(id).run();
     await set(failed.user.id, "backfill_state = 'failed', backfill_pages_done = 1");
     await set(stalled.user.id, `backfill_state = 'running', backfill_pages_done = 2, updated_at = ${Date.now() - 11 * 60_000}`);
     await set(fresh.user.id, `backfill_state = 'running', backfill_pages_done = 2, updated_at = ${Date.now()}`);

@@ -1,6 +1,6 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { SyncMessage } from "../src/queue/messages";
+import { dbOf, shardOf } from "./helpers";
 import { deliver, drainQueue, QUEUE } from "./queue-helpers";
 import { stored, truth } from "./stored";
 import {
@@ -75,23 +75,25 @@ describe("delta sync from Hevy's events feed", () => {
 
   it("keeps a month of sync runs: a delta prunes its user's older rows, and only theirs", async () => {
     const { user } = await connected(t, 2);
-    const other = await connected(t, 2);
+    // Two others: consecutive users land on different shards, so one of them shares the user's database.
+    const others = [await connected(t, 2), await connected(t, 2)];
+    expect(await Promise.all(others.map((o) => shardOf(o.user.id)))).toContain(await shardOf(user.id));
     const old = Date.now() - 31 * 86_400_000;
     const recent = Date.now() - 29 * 86_400_000;
-    for (const [u, startedAt] of [[user, old], [user, recent], [other.user, old]] as const) {
-      await env.DB.prepare("INSERT INTO sync_runs (id, user_id, kind, outcome, started_at) VALUES (?, ?, 'delta', 'ok', ?)")
+    for (const [u, startedAt] of [[user, old], [user, recent], ...others.map((o) => [o.user, old] as const)] as const) {
+      await (await dbOf(u.id)).prepare("INSERT INTO sync_runs (id, user_id, kind, outcome, started_at) VALUES (?, ?, 'delta', 'ok', ?)")
         .bind(crypto.randomUUID(), u.id, startedAt)
         .run();
     }
     await requestSync(t, user);
     await drainQueue(t, deltaOptions());
     const starts = async (id: string) =>
-      (await env.DB.prepare("SELECT started_at FROM sync_runs WHERE user_id = ? AND kind = 'delta' ORDER BY started_at").bind(id).all<{ started_at: number }>()).results.map((r) => r.started_at);
+      (await (await dbOf(id)).prepare("SELECT started_at FROM sync_runs WHERE user_id = ? AND kind = 'delta' ORDER BY started_at").bind(id).all<{ started_at: number }>()).results.map((r) => r.started_at);
     const mine = await starts(user.id);
     expect(mine).not.toContain(old);
     expect(mine).toContain(recent);
     expect(mine).toHaveLength(2); // the 29-day-old row and this run
-    expect(await starts(other.user.id)).toEqual([old]); // pruned only when their own delta runs
+    for (const other of others) expect(await starts(other.user.id)).toEqual([old]); // pruned only when their own delta runs
   });
 
   it("reads every page of a long feed exactly once and stores all of it", async () => {

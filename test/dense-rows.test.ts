@@ -1,7 +1,6 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Workout } from "../src/hevy/types";
-import { createUser, useTestContext } from "./helpers";
+import { createUser, dataDbs, dbOf, shardOf, type TestContext, type TestUser, useTestContext } from "./helpers";
 import { getAt, store, template, uniqueId } from "./metrics-fixtures";
 
 // The denser rows of SPEC §12 (migration 0007): small integer keys instead of UUIDs in exercises
@@ -21,6 +20,22 @@ function lift(id: string, tid: string, sets: Array<[string, number | null, numbe
       })),
     }],
   };
+}
+
+
+/**
+ * Two users whose rows share one database (SPEC §12 spreads new users over the shards, so users
+ * are created until one lands beside the first): keys are only unique within a database, and
+ * rows of two users can only mix where both users live.
+ */
+async function twoUsersOnOneDatabase(t: TestContext): Promise<[TestUser, TestUser]> {
+  const a = await createUser(t);
+  const shard = await shardOf(a.id);
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const b = await createUser(t);
+    if ((await shardOf(b.id)) === shard) return [a, b];
+  }
+  throw new Error("no second user placed on the first one's shard");
 }
 
 interface WorkoutBody {
@@ -69,7 +84,7 @@ describe("dense rows", () => {
     const w = await getAt<WorkoutBody>(t, user, `/api/v1/workouts/hevy/${id}`, NOW);
     expect(w.exercises[0]!.sets.map((s) => s.weight_kg)).toEqual(values);
     expect(w.exercises[0]!.sets.map((s) => s.reps)).toEqual(values);
-    const stored = await env.DB.prepare(
+    const stored = await (await dbOf(user.id)).prepare(
       `SELECT typeof(s.weight_kg) AS t, typeof(s.type) AS type FROM hevy_sets s JOIN hevy_workouts w ON w.key = s.workout_key
        WHERE w.user_id = ? ORDER BY s.set_index`,
     ).bind(user.id).all<{ t: string; type: string }>();
@@ -78,7 +93,7 @@ describe("dense rows", () => {
   });
 
   it("never mix two users' rows: the same Hevy workout id under two users is two workouts with their own keys", async () => {
-    const [a, b] = [await createUser(t), await createUser(t)];
+    const [a, b] = await twoUsersOnOneDatabase(t);
     const tid = uniqueId("T");
     const id = crypto.randomUUID(); // two VitalTrends users on one Hevy account see the same ids
     await store(a.id, [lift(id, tid, [["normal", 100, 5, null]], "A's")]);
@@ -92,7 +107,7 @@ describe("dense rows", () => {
     const prsB = await getAt<{ data: Array<{ kind: string; value: number }> }>(t, b, "/api/v1/hevy/prs", NOW);
     expect(prsB.data.find((p) => p.kind === "heaviest_weight")?.value).toBe(60);
     // The keys: one per workout row, each exercise under its own user's key.
-    const keys = await env.DB.prepare(
+    const keys = await (await dbOf(a.id)).prepare(
       `SELECT w.user_id, w.key, e.user_key, k.user_id AS key_owner FROM hevy_workouts w
        JOIN hevy_exercises e ON e.workout_key = w.key JOIN hevy_user_keys k ON k.key = e.user_key WHERE w.id = ?`,
     ).bind(id).all<{ user_id: string; key: number; user_key: number; key_owner: string }>();
@@ -102,15 +117,18 @@ describe("dense rows", () => {
   });
 
   it("are WITHOUT ROWID tables with no user or Hevy id of their own", async () => {
-    const { results } = await env.DB.prepare(
-      "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('hevy_sets', 'hevy_exercises', 'hevy_week_templates') ORDER BY name",
-    ).all<{ name: string; sql: string }>();
-    expect(results.map((r) => r.name)).toEqual(["hevy_exercises", "hevy_sets", "hevy_week_templates"]);
-    for (const r of results) expect(r.sql, r.name).toMatch(/WITHOUT ROWID\s*$/i);
-    for (const table of ["hevy_sets", "hevy_exercises"]) {
-      const cols = (await env.DB.prepare("SELECT name FROM pragma_table_info(?)").bind(table).all<{ name: string }>()).results.map((c) => c.name);
-      expect(cols).not.toContain("user_id");
-      expect(cols).not.toContain("workout_id");
+    // In every database that may hold users' rows: the directory (users placed before sharding) and each shard.
+    for (const db of dataDbs()) {
+      const { results } = await db.prepare(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('hevy_sets', 'hevy_exercises', 'hevy_week_templates') ORDER BY name",
+      ).all<{ name: string; sql: string }>();
+      expect(results.map((r) => r.name)).toEqual(["hevy_exercises", "hevy_sets", "hevy_week_templates"]);
+      for (const r of results) expect(r.sql, r.name).toMatch(/WITHOUT ROWID\s*$/i);
+      for (const table of ["hevy_sets", "hevy_exercises"]) {
+        const cols = (await db.prepare("SELECT name FROM pragma_table_info(?)").bind(table).all<{ name: string }>()).results.map((c) => c.name);
+        expect(cols).not.toContain("user_id");
+        expect(cols).not.toContain("workout_id");
+      }
     }
   });
 });

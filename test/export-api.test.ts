@@ -1,8 +1,7 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ExportJobOptions } from "../src/services/export-job";
 import type { HevySet, HevyWorkout } from "./fakes/hevy";
-import { createUser, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
+import { createUser, dbOf, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { drainQueue, fastBackfill, recordingRetryPolicy } from "./queue-helpers";
 
 // The per-set CSV export end to end: POST, the queue consumer writes the file to
@@ -235,12 +234,12 @@ describe("per-set CSV export", () => {
     t.hevy.deleteWorkout(apiKey, gone.id);
     expect((await t.request("/api/v1/connections/hevy/sync", { method: "POST", token: user.token })).status).toBe(202);
     await drainQueue(t, { delta: { concurrency: 2, retry: recordingRetryPolicy() } });
-    const tombstone = await env.DB.prepare("SELECT deleted_at FROM hevy_workouts WHERE user_id = ? AND id = ?").bind(user.id, gone.id).first();
+    const tombstone = await (await dbOf(user.id)).prepare("SELECT deleted_at FROM hevy_workouts WHERE user_id = ? AND id = ?").bind(user.id, gone.id).first();
     expect(tombstone?.deleted_at).not.toBeNull();
 
     // A tombstone is enough to hide a workout, even one whose sets are still stored.
     const hidden = t.hevy.listWorkouts(apiKey)[5]!;
-    await env.DB.prepare("UPDATE hevy_workouts SET deleted_at = ? WHERE user_id = ? AND id = ?").bind(Date.now(), user.id, hidden.id).run();
+    await (await dbOf(user.id)).prepare("UPDATE hevy_workouts SET deleted_at = ? WHERE user_id = ? AND id = ?").bind(Date.now(), user.id, hidden.id).run();
 
     const workouts = t.hevy.listWorkouts(apiKey).filter((w) => w.id !== hidden.id);
     const setCount = workouts.reduce((n, w) => n + w.exercises.reduce((m, e) => m + e.sets.length, 0), 0);
@@ -321,7 +320,7 @@ describe("per-set CSV export", () => {
     expect(t.queue.messages).toHaveLength(0);
     expect((await post({})).status).toBe(202); // no body: everything
     expect((await post({ json: { from: "2026-01-01T00:00:00+01:00" } })).status).toBe(202);
-    const rows = await env.DB.prepare("SELECT range_from, range_to FROM exports WHERE user_id = ? ORDER BY range_from").bind(user.id).all();
+    const rows = await (await dbOf(user.id)).prepare("SELECT range_from, range_to FROM exports WHERE user_id = ? ORDER BY range_from").bind(user.id).all();
     expect(rows.results).toEqual([{ range_from: null, range_to: null }, { range_from: Date.parse("2025-12-31T23:00:00Z"), range_to: null }]);
   });
 });

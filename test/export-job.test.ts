@@ -4,8 +4,7 @@ import type { ExportMessage } from "../src/queue/messages";
 import type { ExportJobOptions, ExportStats } from "../src/services/export-job";
 import type { RowPager, SetRow } from "../src/services/export-rows";
 import { deleteUserExports } from "../src/services/exports";
-import { createDeps } from "../src/deps";
-import { createUser, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
+import { createUser, dbOf, depsFor, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { deliver, drainQueue, QUEUE } from "./queue-helpers";
 import { uploadOpen } from "./r2-helpers";
 
@@ -19,16 +18,17 @@ const isoMs = (ms: number) => (ms % 1000 === 0 ? new Date(ms).toISOString().repl
 
 /** Workouts written straight to D1 (the job only reads them): `sets` sets of one exercise each, an hour apart. */
 async function seedWorkouts(userId: string, count: number, sets: number): Promise<void> {
+  const db = await dbOf(userId);
   const statements: D1PreparedStatement[] = [];
   for (let w = 0; w < count; w++) {
     const id = `w-${String(w).padStart(4, "0")}`;
     const start = Date.UTC(2026, 0, 1) + w * 3_600_000;
     statements.push(
-      env.DB.prepare(
+      db.prepare(
         "INSERT INTO hevy_workouts (user_id, id, title, start_time, end_time, hevy_updated_at, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ).bind(userId, id, `Workout ${w}`, start, start + 1_800_000, start + 2_000_000, start),
-      env.DB.prepare("INSERT INTO hevy_user_keys (user_id) VALUES (?) ON CONFLICT DO NOTHING").bind(userId),
-      env.DB.prepare(
+      db.prepare("INSERT INTO hevy_user_keys (user_id) VALUES (?) ON CONFLICT DO NOTHING").bind(userId),
+      db.prepare(
         `INSERT INTO hevy_exercises (workout_key, exercise_index, user_key, title)
          VALUES ((SELECT key FROM hevy_workouts WHERE user_id = ?1 AND id = ?2), 0, (SELECT key FROM hevy_user_keys WHERE user_id = ?1), 'Squat')`,
       ).bind(userId, id),
@@ -36,14 +36,14 @@ async function seedWorkouts(userId: string, count: number, sets: number): Promis
     for (let s = 0; s < sets; s++) {
       statements.push(
         // Type 0: normal (src/db/set-type.ts).
-        env.DB.prepare(
+        db.prepare(
           `INSERT INTO hevy_sets (workout_key, exercise_index, set_index, type, weight_kg, reps)
            VALUES ((SELECT key FROM hevy_workouts WHERE user_id = ?1 AND id = ?2), 0, ?3, 0, ?4, 5)`,
         ).bind(userId, id, s, 100 + s),
       );
     }
   }
-  await env.DB.batch(statements);
+  await db.batch(statements);
 }
 
 async function requestExport(t: TestContext, user: TestUser): Promise<ExportMessage> {
@@ -54,7 +54,8 @@ async function requestExport(t: TestContext, user: TestUser): Promise<ExportMess
   return message as ExportMessage;
 }
 
-const exportRow = (id: string) => env.DB.prepare("SELECT * FROM exports WHERE id = ?").bind(id).first<Record<string, unknown>>();
+const exportRow = async (m: ExportMessage) =>
+  (await dbOf(m.userId)).prepare("SELECT * FROM exports WHERE id = ?").bind(m.exportId).first<Record<string, unknown>>();
 const objectKey = (m: ExportMessage) => `exports/${m.userId}/${m.exportId}.csv`;
 const objectsOf = async (userId: string) => (await env.EXPORTS.list({ prefix: `exports/${userId}/` })).objects.map((o) => o.key);
 const view = async (t: TestContext, user: TestUser, id: string) =>
@@ -123,7 +124,7 @@ describe("export job", () => {
       error: "Export failed after repeated attempts: Writing the export failed: D1 went away",
       completed_at: expect.any(String),
     });
-    expect((await exportRow(message.exportId))!.upload_id).toBeNull();
+    expect((await exportRow(message))!.upload_id).toBeNull();
     expect(bucket.uploads).toHaveLength(6);
     for (const id of bucket.uploads) expect(await uploadOpen(objectKey(message), id)).toBe(false);
     expect(await objectsOf(user.id)).toEqual([]);
@@ -163,14 +164,14 @@ describe("export job", () => {
     bucket.failNextAborts(1);
     await deliver(t, QUEUE, message, 1, { export: job });
     const [first] = bucket.uploads;
-    expect((await exportRow(message.exportId))!.upload_id).toBe(first); // still recorded: nobody could abort it
+    expect((await exportRow(message))!.upload_id).toBe(first); // still recorded: nobody could abort it
     expect(await uploadOpen(objectKey(message), first!)).toBe(true);
 
     attempt = 2;
     await deliver(t, QUEUE, message, 2, { export: job });
     expect(await view(t, user, message.exportId)).toMatchObject({ status: "done", row_count: 4 });
     expect(await uploadOpen(objectKey(message), first!)).toBe(false);
-    expect((await exportRow(message.exportId))!.upload_id).toBeNull();
+    expect((await exportRow(message))!.upload_id).toBeNull();
     expect(await objectsOf(user.id)).toEqual([objectKey(message)]);
   });
 
@@ -180,11 +181,11 @@ describe("export job", () => {
     const message = await requestExport(t, user);
     const bucket = watchedBucket();
     await deliver(t, QUEUE, message, 1, { export: { bucket: bucket.wrap } });
-    const before = { row: await exportRow(message.exportId), etag: (await env.EXPORTS.head(objectKey(message)))!.etag };
+    const before = { row: await exportRow(message), etag: (await env.EXPORTS.head(objectKey(message)))!.etag };
 
     expect((await deliver(t, QUEUE, message, 1, { export: { bucket: bucket.wrap } })).explicitAcks).toHaveLength(1);
     expect(bucket.uploads).toHaveLength(1);
-    expect(await exportRow(message.exportId)).toEqual(before.row);
+    expect(await exportRow(message)).toEqual(before.row);
     expect((await env.EXPORTS.head(objectKey(message)))!.etag).toBe(before.etag);
   });
 
@@ -226,11 +227,11 @@ describe("export job", () => {
     const message = await requestExport(t, user);
     const bucket = watchedBucket();
     const rows = (d1: RowPager): RowPager => async (after, limit) => {
-      if (after !== null) await env.DB.prepare("DELETE FROM exports WHERE id = ?").bind(message.exportId).run();
+      if (after !== null) await (await dbOf(user.id)).prepare("DELETE FROM exports WHERE id = ?").bind(message.exportId).run();
       return d1(after, limit);
     };
     expect((await deliver(t, QUEUE, message, 1, { export: { pageSize: 2, rows, bucket: bucket.wrap } })).explicitAcks).toHaveLength(1);
-    expect(await exportRow(message.exportId)).toBeNull();
+    expect(await exportRow(message)).toBeNull();
     expect(await objectsOf(user.id)).toEqual([]);
     expect(await uploadOpen(objectKey(message), bucket.uploads[0]!)).toBe(false);
   });
@@ -241,7 +242,7 @@ describe("export job", () => {
     const message = await requestExport(t, user);
     const seen: ExportStats[] = [];
     for (const pageSize of [4, 30, 100]) {
-      await env.DB.prepare("UPDATE exports SET status = 'queued' WHERE id = ?").bind(message.exportId).run();
+      await (await dbOf(user.id)).prepare("UPDATE exports SET status = 'queued' WHERE id = ?").bind(message.exportId).run();
       await deliver(t, QUEUE, message, 1, { export: { pageSize, onDone: (s) => seen.push(s) } });
     }
     // 30 rows: 8 pages of 4 (the last short), 2 of 30 (the second finds nothing), 1 of 100.
@@ -309,14 +310,14 @@ describe("deleting a user's exports (purge)", () => {
     await deliver(t, QUEUE, done, 1);
     const running = await requestExport(t, user);
     const open = await env.EXPORTS.createMultipartUpload(objectKey(running));
-    await env.DB.prepare("UPDATE exports SET status = 'running', upload_id = ? WHERE id = ?").bind(open.uploadId, running.exportId).run();
+    await (await dbOf(user.id)).prepare("UPDATE exports SET status = 'running', upload_id = ? WHERE id = ?").bind(open.uploadId, running.exportId).run();
     await env.EXPORTS.put(`exports/${user.id}/stray.csv`, "x");
     const kept = await requestExport(t, other);
     await deliver(t, QUEUE, kept, 1);
 
-    await deleteUserExports(await createDeps(t.env), t.env.EXPORTS, user.id);
+    await deleteUserExports(await depsFor(user.id, { queue: t.env.SYNC_QUEUE }), t.env.EXPORTS, user.id);
 
-    expect((await env.DB.prepare("SELECT id FROM exports WHERE user_id = ?").bind(user.id).all()).results).toEqual([]);
+    expect((await (await dbOf(user.id)).prepare("SELECT id FROM exports WHERE user_id = ?").bind(user.id).all()).results).toEqual([]);
     expect(await objectsOf(user.id)).toEqual([]);
     expect(await uploadOpen(objectKey(running), open.uploadId)).toBe(false);
     expect(await objectsOf(other.id)).toEqual([objectKey(kept)]);

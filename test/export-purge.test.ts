@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "../src/env";
 import { deadLetterRows } from "./fault-helpers";
-import { callWorker, createUser, useTestContext, type TestContext, type TestUser } from "./helpers";
+import { callWorker, createUser, dbOf, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { deliver, drainQueue, fastBackfill, MAX_DELIVERIES, QUEUE } from "./queue-helpers";
 import { uploadOpen } from "./r2-helpers";
 
@@ -30,7 +30,7 @@ function failingBucket(real: R2Bucket = env.EXPORTS): R2Bucket {
 
 const objectsOf = async (userId: string) => (await env.EXPORTS.list({ prefix: `exports/${userId}/` })).objects.map((o) => o.key).sort();
 const exportRowCount = async (userId: string) =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM exports WHERE user_id = ?").bind(userId).first<{ n: number }>())!.n;
+  (await (await dbOf(userId)).prepare("SELECT count(*) AS n FROM exports WHERE user_id = ?").bind(userId).first<{ n: number }>())!.n;
 
 
 async function requestExport(t: TestContext, user: TestUser): Promise<string> {
@@ -61,7 +61,7 @@ async function userWithExports(t: TestContext) {
   t.queue.take();
   const key = `exports/${user.id}/${running}.csv`;
   const upload = await env.EXPORTS.createMultipartUpload(key);
-  await env.DB.prepare("UPDATE exports SET status = 'running', upload_id = ? WHERE id = ?").bind(upload.uploadId, running).run();
+  await (await dbOf(user.id)).prepare("UPDATE exports SET status = 'running', upload_id = ? WHERE id = ?").bind(upload.uploadId, running).run();
   return { user, done, upload: { key, uploadId: upload.uploadId } };
 }
 

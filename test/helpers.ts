@@ -129,11 +129,20 @@ export async function expectProblem(res: Response, status: number, code: string)
  * directory itself for a user placed before sharding (or unknown).
  */
 export async function dbOf(userId: string): Promise<D1Database> {
-  const row = await env.DB.prepare("SELECT shard FROM users WHERE id = ?").bind(userId).first<{ shard: number | null }>();
-  if (row?.shard === null || row?.shard === undefined) return env.DB;
-  const db = (env as unknown as Record<string, D1Database | undefined>)[`SHARD_${row.shard}`];
-  if (!db) throw new Error(`no SHARD_${row.shard} binding`);
+  const db = (env as unknown as Record<string, D1Database | undefined>)[await bindingOf(userId)];
+  if (!db) throw new Error(`no binding for ${userId}'s shard`);
   return db;
+}
+
+/** The shard holding the user's rows as the directory names it (null: the directory itself, or no such user). */
+export async function shardOf(userId: string): Promise<number | null> {
+  return (await env.DB.prepare("SELECT shard FROM users WHERE id = ?").bind(userId).first<{ shard: number | null }>())?.shard ?? null;
+}
+
+/** The name of the binding of `userId`'s database: their shard's, or the directory's. */
+export async function bindingOf(userId: string): Promise<string> {
+  const shard = await shardOf(userId);
+  return shard === null ? "DB" : `SHARD_${shard}`;
 }
 
 /** Every database that may hold users' rows: the directory (users placed before sharding) and each shard. */
@@ -141,6 +150,5 @@ export const dataDbs = (): D1Database[] => [env.DB, env.SHARD_0, env.SHARD_1];
 
 /** Deps serving `userId` (their shard), as a request or queue message for them would get. */
 export async function depsFor(userId: string, overrides: Partial<Deps> = {}): Promise<Deps> {
-  const row = await env.DB.prepare("SELECT shard FROM users WHERE id = ?").bind(userId).first<{ shard: number | null }>();
-  return forShard(await createDeps(env as unknown as Env, overrides), row?.shard ?? null);
+  return forShard(await createDeps(env as unknown as Env, overrides), await shardOf(userId));
 }

@@ -1,12 +1,12 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createDeps } from "../src/deps";
+import { createDeps, dataDatabases, type Deps, forShard } from "../src/deps";
 import type { Env } from "../src/env";
 import worker from "../src/index";
-import { reencryptEnvelopes } from "../src/services/key-rotation";
+import { type KeyRotationRun, reencryptEnvelopes } from "../src/services/key-rotation";
 import { logIn } from "./hardening-fixture";
-import { ADMIN_TOKEN, callWorker, createUser, expectProblem, type TestContext, type TestUser, useTestContext } from "./helpers";
+import { ADMIN_TOKEN, callWorker, createUser, dataDbs, dbOf, expectProblem, shardOf, type TestContext, type TestUser, useTestContext } from "./helpers";
 import { drainQueue, fastBackfill, recordingRetryPolicy } from "./queue-helpers";
 import { CONN, putWorkout, sendWebhook } from "./sync-helpers";
 
@@ -37,8 +37,8 @@ interface Row {
   webhook_secret_envelope: string | null;
   webhook_auth_envelope: string | null;
 }
-const rowOf = (userId: string) =>
-  env.DB.prepare("SELECT user_id, status, api_key_envelope, webhook_secret_envelope, webhook_auth_envelope FROM hevy_connections WHERE user_id = ?")
+const rowOf = async (userId: string) =>
+  (await dbOf(userId)).prepare("SELECT user_id, status, api_key_envelope, webhook_secret_envelope, webhook_auth_envelope FROM hevy_connections WHERE user_id = ?")
     .bind(userId)
     .first<Row>();
 const envelopesOf = (r: Row | null) => (r ? [r.api_key_envelope, r.webhook_secret_envelope, r.webhook_auth_envelope].filter((e): e is string => e !== null) : []);
@@ -60,6 +60,22 @@ async function rotationStatus(t: TestContext): Promise<Rotation> {
   return res.json();
 }
 
+
+/**
+ * One run of the job as the hourly cron makes it: once in every database holding users' rows (the
+ * directory and each shard, SPEC §12), each run bounded by `opts.limit`; the figures summed.
+ */
+async function reencryptEverywhere(deps: Deps, opts?: { limit: number }): Promise<KeyRotationRun> {
+  const total: KeyRotationRun = { reencrypted: 0, remaining: 0, unreadable: 0 };
+  for (const { shard } of dataDatabases(deps)) {
+    const run = await reencryptEnvelopes(forShard(deps, shard), opts);
+    total.reencrypted += run.reencrypted;
+    total.remaining += run.remaining;
+    total.unreadable += run.unreadable;
+  }
+  return total;
+}
+
 async function runCron(t: TestContext) {
   const ctx = createExecutionContext();
   const scheduled = worker.scheduled as ExportedHandlerScheduledHandler<Env>;
@@ -69,9 +85,9 @@ async function runCron(t: TestContext) {
 
 const created: string[] = [];
 
-/** A user connected the real way (PUT, backfill) under the context's current key. */
-async function connect(t: TestContext, opts: { webhook?: "supported" | "not_found" } = {}) {
-  const user = await createUser(t);
+/** A user (new, or the one given) connected the real way (PUT, backfill) under the context's current key. */
+async function connect(t: TestContext, opts: { webhook?: "supported" | "not_found"; user?: TestUser } = {}) {
+  const user = opts.user ?? (await createUser(t));
   created.push(user.id);
   const account = t.hevy.createAccount();
   t.hevy.generateHistory(account.apiKey, 2, { seed: 7, end: new Date(Date.now() - 86_400_000) });
@@ -101,7 +117,8 @@ describe("KEY_ENCRYPTION_KEY rotation: re-encryption job", () => {
   afterEach(async () => {
     vi.restoreAllMocks();
     // Storage is shared by the tests of this file: the counts of one test must not see another's rows.
-    await env.DB.prepare("DELETE FROM hevy_connections WHERE user_id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(created.splice(0))).run();
+    const ids = JSON.stringify(created.splice(0));
+    for (const db of dataDbs()) await db.prepare("DELETE FROM hevy_connections WHERE user_id IN (SELECT value FROM json_each(?))").bind(ids).run();
   });
 
   it("re-encrypts every envelope of every status in bounded steps, reports 0 left, and then the old key can be retired", async () => {
@@ -123,14 +140,14 @@ describe("KEY_ENCRYPTION_KEY rotation: re-encryption job", () => {
     const rotated = withKeys(t, KEY_B, KEY_A);
     expect(await rotationStatus(rotated)).toEqual({ current_kid: await kidOf(KEY_B), envelopes_under_old_keys: total, unreadable_envelopes: 0 });
 
-    // One connection per run: the count falls at every step and reaches 0 within one step per row.
+    // One connection per run and database: the count falls at every step and reaches 0 within one step per row.
     const logs: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: unknown) => void logs.push(String(line)));
     const deps = await createDeps(rotated.env);
     let left = total;
     for (let step = 0; left > 0; step++) {
       expect(step).toBeLessThan(rowsToDo);
-      const run = await reencryptEnvelopes(deps, { limit: 1 });
+      const run = await reencryptEverywhere(deps, { limit: 1 });
       expect(run.reencrypted).toBeGreaterThan(0);
       expect(run.remaining).toBe(left - run.reencrypted);
       expect(run.unreadable).toBe(0);
@@ -144,7 +161,7 @@ describe("KEY_ENCRYPTION_KEY rotation: re-encryption job", () => {
       expect(logs.join("\n")).not.toContain(secret);
     }
     // Nothing left to do: a further run changes nothing and says nothing.
-    expect(await reencryptEnvelopes(deps)).toEqual({ reencrypted: 0, remaining: 0, unreadable: 0 });
+    expect(await reencryptEverywhere(deps)).toEqual({ reencrypted: 0, remaining: 0, unreadable: 0 });
     expect(logs.filter((l) => l.includes("key rotation")).length).toBe(rowsToDo);
     vi.restoreAllMocks();
 
@@ -187,7 +204,7 @@ describe("KEY_ENCRYPTION_KEY rotation: re-encryption job", () => {
     const calls = t.hevy.requests.slice(before);
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every((r) => r.apiKey === active.apiKey && r.status === 200)).toBe(true);
-    const stored = await env.DB.prepare("SELECT title FROM hevy_workouts WHERE user_id = ? AND id = ?").bind(active.user.id, added.id).first<{ title: string }>();
+    const stored = await (await dbOf(active.user.id)).prepare("SELECT title FROM hevy_workouts WHERE user_id = ? AND id = ?").bind(active.user.id, added.id).first<{ title: string }>();
     expect(stored?.title).toBe("After retirement");
     await expectProblem(await retired.request(`${CONN}/sync`, { method: "POST", token: stuck.user.token }), 409, "needs_reconnect");
     expect((await retired.request(`${CONN}/webhook-secret`, { method: "POST", token: active.user.token })).status).toBe(200);
@@ -228,7 +245,8 @@ describe("KEY_ENCRYPTION_KEY rotation: re-encryption job", () => {
     const c = await connect(t);
     const KEY_B = newKey();
     const rotated = withKeys(t, KEY_B, KEY_A);
-    const deps = await createDeps(rotated.env);
+    // The job where the user's rows are (their shard, SPEC §12), as the cron runs it there.
+    const deps = forShard(await createDeps(rotated.env), await shardOf(c.user.id));
     // The job reads the row, then the user pastes a new key before the job writes.
     const fresh = t.hevy.issueKey(c.apiKey);
     const realBatch = deps.db.batch.bind(deps.db);
@@ -249,9 +267,15 @@ describe("KEY_ENCRYPTION_KEY rotation: re-encryption job", () => {
     const lostEarly = await connect(t);
     const lostUrl = t.hevy.webhookSubscription(lostEarly.apiKey)!.url;
     const lostAuth = t.hevy.webhookSubscription(lostEarly.apiKey)!.authToken;
-    // Another connection made under key C, which is still in the keyring as a previous key.
+    // Another connection made under key C, which is still in the keyring as a previous key, in the
+    // same database (SPEC §12: users go to the emptiest shard, so the next free one may be elsewhere).
     const KEY_C = newKey();
-    const underC = await connect(withKeys(t, KEY_C));
+    let neighbour = await createUser(t);
+    for (let tries = 1; (await shardOf(neighbour.id)) !== (await shardOf(lostEarly.user.id)); tries++) {
+      expect(tries).toBeLessThan(4);
+      neighbour = await createUser(t);
+    }
+    const underC = await connect(withKeys(t, KEY_C), { user: neighbour });
     const KEY_B = newKey();
     const lost = withKeys(t, KEY_B, KEY_C); // A is gone.
 
@@ -260,9 +284,9 @@ describe("KEY_ENCRYPTION_KEY rotation: re-encryption job", () => {
     const deps = await createDeps(lost.env);
     const logs: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: unknown) => void logs.push(String(line)));
-    const first = await reencryptEnvelopes(deps, { limit: 1 });
+    const first = await reencryptEverywhere(deps, { limit: 1 });
     expect(first).toEqual({ reencrypted: 3, remaining: 0, unreadable: 3 });
-    expect(await reencryptEnvelopes(deps, { limit: 1 })).toEqual({ reencrypted: 0, remaining: 0, unreadable: 3 });
+    expect(await reencryptEverywhere(deps, { limit: 1 })).toEqual({ reencrypted: 0, remaining: 0, unreadable: 3 });
     expect(logs.map((l) => JSON.parse(l)).filter((l) => l.msg === "key rotation").at(-1)).toMatchObject({ reencrypted: 0, remaining: 0, unreadable: 3 });
     vi.restoreAllMocks();
     await runCron(lost); // does not throw

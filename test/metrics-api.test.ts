@@ -1,7 +1,5 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { createDb } from "../src/db/client";
 import { instrumentD1, newD1Stats } from "../src/db/instrument";
 import { createUser, expectProblem, useTestContext, type TestUser } from "./helpers";
 import { recovery, store, template, uniqueId, workout, type SummaryBody } from "./metrics-fixtures";
@@ -68,8 +66,8 @@ describe("GET /api/v1/hevy/* (auth, validation, cost)", () => {
 
     const count = async (user: TestUser) => {
       const stats = newD1Stats();
-      const d1 = instrumentD1(env.DB, stats);
-      const app = createApp({ deps: { d1, db: createDb(d1), now: () => Date.parse("2026-05-10T12:00:00Z") } });
+      // Every database (the directory's token lookup and the user's shard) counts into the same stats.
+      const app = createApp({ deps: { wrapD1: (d1) => instrumentD1(d1, stats), now: () => Date.parse("2026-05-10T12:00:00Z") } });
       const res = await app.fetch(
         new Request("https://vitaltrends.test/api/v1/hevy/summary?weeks=104", { headers: { authorization: `Bearer ${user.token}` } }),
         t.env,

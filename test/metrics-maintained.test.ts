@@ -6,7 +6,7 @@ import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "../src/servi
 import { queueRollupRebuilds } from "../src/services/metrics/rollup-rebuild";
 import { getSummary } from "../src/services/metrics/summary";
 import { rollupOwner, type RollupOwner } from "../src/services/metrics/rollups";
-import { ADMIN_TOKEN, createUser, type TestContext, type TestUser, useTestContext } from "./helpers";
+import { ADMIN_TOKEN, createUser, dataDbs, dbOf, type TestContext, type TestUser, useTestContext } from "./helpers";
 import { getAt, type Pr, template, uniqueId } from "./metrics-fixtures";
 import {
   expectedMuscleGroups, expectedPrs, expectedTrend, expectedWeekRows, expectedWeekTemplateRows, firstInstantOf, type Groups,
@@ -122,6 +122,9 @@ async function makeTemplates(userId: string) {
  * owner from rollupOwner (the zone the rollups are in now) unless given a stale one.
  */
 function history(user: TestUser, seed: number, r: Rng, templates: readonly string[], starts: readonly number[]) {
+  // The user's database (their shard, SPEC §12), looked up once.
+  let userDb: Promise<D1Database> | undefined;
+  const db = () => (userDb ??= dbOf(user.id));
   const ids = Array.from({ length: 10 }, (_, i) => `w${String(i).padStart(2, "0")}-${seed}`);
   const rows = new Map<string, Row>();
   let clock = 1_000_000;
@@ -153,7 +156,7 @@ function history(user: TestUser, seed: number, r: Rng, templates: readonly strin
     if (!row) rows.set(id, { version: 0, deletedAt: at, workout: null });
     else if ((row.deletedAt === null || row.deletedAt < at) && row.version <= at) rows.set(id, { ...row, deletedAt: at, workout: null });
   };
-  const ownerNow = async (stale?: RollupOwner) => stale ?? (await rollupOwner(env.DB, user.id));
+  const ownerNow = async (stale?: RollupOwner) => stale ?? (await rollupOwner(await db(), user.id));
 
   return {
     rows,
@@ -164,25 +167,25 @@ function history(user: TestUser, seed: number, r: Rng, templates: readonly strin
         // Creates, edits and re-creations, one to three workouts a batch, now and then the same one twice.
         const batch = Array.from({ length: r.int(1, 3) }, () => randomWorkout(r.pick(ids), (clock += r.int(1, 5))));
         if (r.next() < 0.15) batch.push({ ...randomWorkout(batch[0]!.id, batch[0]!.updatedAt), updatedAt: batch[0]!.updatedAt - 1 });
-        await runBatch(env.DB, upsertWorkoutsStatements(await ownerNow(stale), batch, now));
+        await runBatch(await db(), upsertWorkoutsStatements(await ownerNow(stale), batch, now));
         const latest = new Map<string, Workout>();
         for (const w of batch) if (!latest.has(w.id) || w.updatedAt >= latest.get(w.id)!.updatedAt) latest.set(w.id, w);
         for (const w of latest.values()) apply(w);
       } else if (roll < 0.7) {
         // An older version arriving late: ignored.
         const w = randomWorkout(r.pick(ids), clock - r.int(1, 50));
-        await runBatch(env.DB, upsertWorkoutsStatements(await ownerNow(stale), [w], now));
+        await runBatch(await db(), upsertWorkoutsStatements(await ownerNow(stale), [w], now));
         apply(w);
       } else if (roll < 0.92) {
         const id = r.pick(ids);
         const at = (clock += r.int(1, 5));
-        await runBatch(env.DB, deleteWorkoutsStatements(await ownerNow(stale), [{ id, deletedAt: at }], now));
+        await runBatch(await db(), deleteWorkoutsStatements(await ownerNow(stale), [{ id, deletedAt: at }], now));
         tombstone(id, at);
       } else {
         // A deletion older than the stored version: ignored.
         const id = r.pick(ids);
         const at = clock - r.int(1, 50);
-        await runBatch(env.DB, deleteWorkoutsStatements(await ownerNow(stale), [{ id, deletedAt: at }], now));
+        await runBatch(await db(), deleteWorkoutsStatements(await ownerNow(stale), [{ id, deletedAt: at }], now));
         tombstone(id, at);
       }
     },
@@ -190,20 +193,21 @@ function history(user: TestUser, seed: number, r: Rng, templates: readonly strin
     async deleteAll() {
       const live = [...rows].filter(([, row]) => row.workout !== null).map(([id]) => ({ id, deletedAt: (clock += 1) }));
       now += 1;
-      if (live.length > 0) await runBatch(env.DB, deleteWorkoutsStatements(await ownerNow(), live, now));
+      if (live.length > 0) await runBatch(await db(), deleteWorkoutsStatements(await ownerNow(), live, now));
       for (const d of live) tombstone(d.id, d.deletedAt);
     },
   };
 }
 
 async function stateZone(userId: string): Promise<string | null> {
-  const row = await env.DB.prepare("SELECT zone FROM hevy_rollup_state WHERE user_id = ?").bind(userId).first<{ zone: string }>();
+  const row = await (await dbOf(userId)).prepare("SELECT zone FROM hevy_rollup_state WHERE user_id = ?").bind(userId).first<{ zone: string }>();
   return row?.zone ?? null;
 }
 
 /** hevy_weeks and hevy_week_templates equal the oracle's rows in `zone`; no week is left marked. */
 async function expectRollupsAsOracle(userId: string, zone: string, rows: Map<string, Row>, label: string) {
-  const { results: weeks } = await env.DB
+  const db = await dbOf(userId);
+  const { results: weeks } = await db
     .prepare("SELECT week_start, from_ms, to_ms, workouts, sets, volume_kg, dirty FROM hevy_weeks WHERE user_id = ? ORDER BY week_start")
     .bind(userId)
     .all<{ week_start: string; from_ms: number; to_ms: number; workouts: number; sets: number; volume_kg: number; dirty: number }>();
@@ -213,7 +217,7 @@ async function expectRollupsAsOracle(userId: string, zone: string, rows: Map<str
   const empty = weeks.filter((w) => w.workouts === 0);
   expect(empty.map(({ dirty: _d, ...w }) => w), `${label}: empty hevy_weeks rows`)
     .toEqual(empty.map((w) => ({ ...weekOfMonday(w.week_start, zone), workouts: 0, sets: 0, volume_kg: 0 })));
-  const { results: templates } = await env.DB
+  const { results: templates } = await db
     .prepare("SELECT week_start, template_id, sets, volume_kg FROM hevy_week_templates WHERE user_id = ? ORDER BY week_start, template_id")
     .bind(userId)
     .all();
@@ -260,13 +264,14 @@ async function expectAnswersAsOracle(t: TestContext, user: TestUser, qs: Query[]
     return got;
   };
   const zone = await stateZone(user.id);
+  const db = await dbOf(user.id);
   const fromRollups = zone === null ? null : await ask();
-  if (zone !== null) await env.DB.prepare("DELETE FROM hevy_rollup_state WHERE user_id = ?").bind(user.id).run();
+  if (zone !== null) await db.prepare("DELETE FROM hevy_rollup_state WHERE user_id = ?").bind(user.id).run();
   let fromSets: unknown[];
   try {
     fromSets = await ask();
   } finally {
-    if (zone !== null) await env.DB.prepare("INSERT INTO hevy_rollup_state (user_id, zone) VALUES (?, ?)").bind(user.id, zone).run();
+    if (zone !== null) await db.prepare("INSERT INTO hevy_rollup_state (user_id, zone) VALUES (?, ?)").bind(user.id, zone).run();
   }
   expect(fromSets, `${label}: computed from the sets vs the oracle (${qs.map((q) => `${q.path} @${q.now}`).join(", ")})`).toEqual(qs.map((q) => q.expected));
   if (fromRollups) expect(fromRollups, `${label}: read from the rollups vs computed from the sets`).toEqual(fromSets);
@@ -314,8 +319,10 @@ describe("numbers kept at write time", () => {
         await expectRollupsAsOracle(user.id, zone, rows, label);
         if (step % ANSWERS_EVERY === ANSWERS_EVERY - 1) await expectAnswersAsOracle(t, user, queries(c, zone, rows, starts, groups), label);
       }
-      const dirty = await env.DB.prepare("SELECT count(*) AS n FROM hevy_pr_dirty").first<{ n: number }>();
-      expect(dirty!.n).toBe(0);
+      // In every database that may hold users' rows (the directory and each shard).
+      let dirty = 0;
+      for (const db of dataDbs()) dirty += (await db.prepare("SELECT count(*) AS n FROM hevy_pr_dirty").first<{ n: number }>())!.n;
+      expect(dirty).toBe(0);
     });
   }
 
@@ -375,7 +382,8 @@ describe("numbers kept at write time", () => {
         expect(await stateZone(user.id), "after a write in the old zone").toBeNull();
         await check(newZone, "after a write in the old zone", false);
         expect(live(), "live workouts, so the sweep has a rebuild to queue").toBeGreaterThan(0);
-        await queueRollupRebuilds({ d1: env.DB, queue: t.env.SYNC_QUEUE });
+        // The cron's sweep of the database the user lives in (it runs per database: SPEC §12).
+        await queueRollupRebuilds({ d1: await dbOf(user.id), queue: t.env.SYNC_QUEUE });
         expect(t.queue.messages).toContainEqual({ type: "rebuild_rollups", userId: user.id });
         await drainQueue(t);
       } else {
@@ -434,14 +442,15 @@ describe("what keeping PRs and rollups costs a write", () => {
       exercises: [{ index: 0, title: "Bench Press", notes: null, supersetId: null, exerciseTemplateId: tid,
         sets: [40, 60, 80].map((kg, si) => ({ index: si, type: "normal", weightKg: kg + i / 1000, reps: 5, distanceMeters: null, durationSeconds: null, rpe: null, customMetric: null })) }],
     });
+    const db = await dbOf(user.id);
     for (let i = 0; i < stored; i += 50) {
-      await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, user.id), Array.from({ length: Math.min(50, stored - i) }, (_, j) => make(i + j)), Date.now()));
+      await runBatch(db, upsertWorkoutsStatements(await rollupOwner(db, user.id), Array.from({ length: Math.min(50, stored - i) }, (_, j) => make(i + j)), Date.now()));
     }
     // The latest workout holds every PR (the heaviest sets); a new version with a new title only.
     const page = retitleLatest
       ? [{ ...make(stored - 1), title: "Renamed", updatedAt: 5_000_000 }]
       : Array.from({ length: 10 }, (_, j) => make(stored + j));
-    const results = await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, user.id), page, Date.now()));
+    const results = await runBatch(db, upsertWorkoutsStatements(await rollupOwner(db, user.id), page, Date.now()));
     return results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
   }
 
@@ -463,8 +472,14 @@ const NOW_SUMMARY = "2026-11-27T12:00:00Z";
 describe("what a summary reads", () => {
   const t = useTestContext();
 
-  /** Rows D1 read for GET /hevy/summary?weeks=12 (one batch) for a user with `count` workouts, one a day, ending now. */
-  async function rowsReadForASummary(count: number): Promise<{ rows: number; summary: Awaited<ReturnType<typeof getSummary>> }> {
+  /**
+   * A user who trains one workout a day, ending now; `readAt(count)` stores their workouts up to
+   * `count` (the older ones) and answers the rows D1 read for GET /hevy/summary?weeks=12 (one batch).
+   * One user grown from the smaller history to the larger, on their shard: D1 counts the row a range
+   * scan stops on, which may be another user's, so two users (on two shards, SPEC §12, or one) could
+   * differ by a row with nothing to do with the history's size.
+   */
+  async function summaryReader() {
     const user = await createUser(t);
     const tids = [uniqueId("T"), uniqueId("T"), uniqueId("T")];
     for (const [i, tid] of tids.entries()) await template("", tid, `Lift ${i}`, ["chest", "back", "quadriceps"][i]!, ["triceps"]);
@@ -475,25 +490,31 @@ describe("what a summary reads", () => {
       exercises: tids.map((tid, index) => ({ index, title: `Lift ${index}`, notes: null, supersetId: null, exerciseTemplateId: tid,
         sets: [60, 80].map((kg, si) => ({ index: si, type: si === 0 ? "warmup" : "normal", weightKg: kg + (i % 7), reps: 5, distanceMeters: null, durationSeconds: null, rpe: null, customMetric: null })) })),
     });
-    for (let i = 0; i < count; i += 50) {
-      await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, user.id), Array.from({ length: Math.min(50, count - i) }, (_, j) => make(i + j)), Date.now()));
-    }
-    let rows = 0;
-    const counting = {
-      prepare: (q: string) => env.DB.prepare(q),
-      batch: async (statements: D1PreparedStatement[]) => {
-        const results = await env.DB.batch(statements);
-        rows += results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
-        return results;
-      },
-    } as unknown as D1Database;
-    const summary = await getSummary({ d1: counting, now: () => Date.parse(NOW_SUMMARY) }, { id: user.id, timezone: "UTC" }, 12);
-    return { rows, summary };
+    const db = await dbOf(user.id);
+    let stored = 0;
+    return async (count: number): Promise<{ rows: number; summary: Awaited<ReturnType<typeof getSummary>> }> => {
+      for (let i = stored; i < count; i += 50) {
+        await runBatch(db, upsertWorkoutsStatements(await rollupOwner(db, user.id), Array.from({ length: Math.min(50, count - i) }, (_, j) => make(i + j)), Date.now()));
+      }
+      stored = count;
+      let rows = 0;
+      const counting = {
+        prepare: (q: string) => db.prepare(q),
+        batch: async (statements: D1PreparedStatement[]) => {
+          const results = await db.batch(statements);
+          rows += results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
+          return results;
+        },
+      } as unknown as D1Database;
+      const summary = await getSummary({ d1: counting, now: () => Date.parse(NOW_SUMMARY) }, { id: user.id, timezone: "UTC" }, 12);
+      return { rows, summary };
+    };
   }
 
   it("reads as many rows at 480 workouts as at 120: the window's weeks and templates, the PRs, five sessions — never the sets", async () => {
-    const small = await rowsReadForASummary(120);
-    const large = await rowsReadForASummary(480);
+    const readAt = await summaryReader();
+    const small = await readAt(120);
+    const large = await readAt(480);
     // The same twelve weeks of the same training: the same answer but for the all-time PRs' dates.
     expect(large.summary.weeks).toEqual(small.summary.weeks);
     // Monday 7 September to Thursday 26 November: 81 daily workouts of 6 sets (this week's Friday has none yet).

@@ -1,9 +1,8 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fanOutDeltas, resumeBackfills } from "../src/cron";
-import { createDeps } from "../src/deps";
+import { createDeps, dataDatabases, type Deps, forShard } from "../src/deps";
 import type { SyncMessage } from "../src/queue/messages";
-import { createUser, expectProblem, type TestUser } from "./helpers";
+import { createUser, dbOf, expectProblem, type TestUser } from "./helpers";
 import type { HevyWorkout } from "./fakes/hevy";
 import { deliver, drainQueue, fastBackfill, QUEUE } from "./queue-helpers";
 import { stored, truth } from "./stored";
@@ -28,6 +27,12 @@ interface FullView {
   last_error: string | null;
 }
 const fullView = async (t: SyncContext, user: TestUser) => (await view(t, user)) as unknown as FullView;
+
+/** A cron step as src/index.ts runs it: once per database that holds users' rows (the directory, then each shard). */
+async function cronStep(t: SyncContext, step: (deps: Deps) => Promise<unknown>) {
+  const deps = await createDeps(t.env);
+  for (const { shard } of dataDatabases(deps)) await step(forShard(deps, shard));
+}
 
 async function disconnect(t: SyncContext, user: TestUser, purge = false) {
   expect((await t.request(`${CONN}${purge ? "?purge=true" : ""}`, { method: "DELETE", token: user.token })).status).toBe(204);
@@ -113,7 +118,7 @@ describe("re-connecting after a disconnect without purge", () => {
   it("same account, cursor 40 days old: a reconciling walk; live rows equal Hevy's and a workout that shifted pages is never removed", async () => {
     const { user, apiKey } = await connected(t, 25);
     await disconnect(t, user);
-    await env.DB.prepare("UPDATE hevy_connections SET events_cursor = ? WHERE user_id = ?").bind(Date.now() - 40 * DAY, user.id).run();
+    await (await dbOf(user.id)).prepare("UPDATE hevy_connections SET events_cursor = ? WHERE user_id = ?").bind(Date.now() - 40 * DAY, user.id).run();
     const { deleted, edited, added } = changeWhileAway(t, apiKey);
 
     // During every walk, right after page 1 is answered, the user deletes its last workout in Hevy:
@@ -213,14 +218,14 @@ describe("re-connecting after a disconnect without purge", () => {
     await drainQueue(t, { backfill: fastBackfill() });
     expect((await fullView(t, user)).skipped_workouts).toBe(1);
     await disconnect(t, user, true);
-    const left = await env.DB.prepare("SELECT count(*) AS n FROM hevy_skipped_workouts WHERE user_id = ?").bind(user.id).first<{ n: number }>();
+    const left = await (await dbOf(user.id)).prepare("SELECT count(*) AS n FROM hevy_skipped_workouts WHERE user_id = ?").bind(user.id).first<{ n: number }>();
     expect(left!.n).toBe(0);
   });
 
   // Today's main: with no connection row, a connect never purged nor reconciled: the other account's rows stayed live beside the new ones.
   it("no connection row but rows left (a legacy disconnect), another account: the other account's rows are removed", async () => {
     const { user, apiKey: first } = await connected(t, 6);
-    await env.DB.prepare("DELETE FROM hevy_connections WHERE user_id = ?").bind(user.id).run();
+    await (await dbOf(user.id)).prepare("DELETE FROM hevy_connections WHERE user_id = ?").bind(user.id).run();
     const second = t.hevy.createAccount();
     t.hevy.generateHistory(second.apiKey, 4, { seed: 80, end: new Date(Date.now() - DAY) });
 
@@ -237,7 +242,7 @@ describe("re-connecting after a disconnect without purge", () => {
   // Today's main: with no connection row, the re-connect ran a plain backfill: the 2 workouts deleted in Hevy meanwhile stayed live.
   it("no connection row but rows left (a legacy disconnect), same account: its rows are kept, those Hevy deleted meanwhile go", async () => {
     const { user, apiKey } = await connected(t, 8);
-    await env.DB.prepare("DELETE FROM hevy_connections WHERE user_id = ?").bind(user.id).run();
+    await (await dbOf(user.id)).prepare("DELETE FROM hevy_connections WHERE user_id = ?").bind(user.id).run();
     const gone = t.hevy.listWorkouts(apiKey).slice(0, 2).map((w) => w.id);
     for (const id of gone) t.hevy.deleteWorkout(apiKey, id);
 
@@ -309,22 +314,21 @@ describe("a long 429 pause", () => {
     expect(pausedUntil).toBeLessThan(before + 7300 * 1000);
 
     // Cron: the hourly fan-out sends nothing for this user (but does for the other).
-    const deps = await createDeps(t.env);
     t.queue.take();
     t.hevy.requests.length = 0;
-    await fanOutDeltas(deps);
+    await cronStep(t, fanOutDeltas);
     const fanned = t.queue.take();
     expect(fanned.filter((m) => m.userId === user.id)).toEqual([]);
     expect(fanned.filter((m) => m.userId === other.user.id)).toEqual([{ type: "delta", userId: other.user.id, reason: "cron" }]);
 
     // Cron: resuming failed backfills skips it too (both made to look failed; only the other is resumed).
-    await env.DB.prepare("UPDATE hevy_connections SET backfill_state = 'failed' WHERE user_id IN (?, ?)").bind(user.id, other.user.id).run();
-    await resumeBackfills(deps);
+    for (const id of [user.id, other.user.id]) await (await dbOf(id)).prepare("UPDATE hevy_connections SET backfill_state = 'failed' WHERE user_id = ?").bind(id).run();
+    await cronStep(t, resumeBackfills);
     const resumed = t.queue.take();
     expect(resumed.filter((m) => m.userId === user.id)).toEqual([]);
     expect(resumed.filter((m) => m.userId === other.user.id)).toHaveLength(1);
     expect((await connectionRow(user.id))!.backfill_state).toBe("failed");
-    await env.DB.prepare("UPDATE hevy_connections SET backfill_state = 'done' WHERE user_id = ?").bind(user.id).run();
+    await (await dbOf(user.id)).prepare("UPDATE hevy_connections SET backfill_state = 'done' WHERE user_id = ?").bind(user.id).run();
 
     // POST …/sync queues the delta, delayed until the pause has passed.
     const sendsBefore = t.queue.sends.length;
@@ -360,7 +364,7 @@ describe("reconciling walks: an emptied account, an old unfinished backfill, a c
   it("same account, cursor 40 days old, every workout deleted in Hevy meanwhile: the walk still sweeps, the API lists none", async () => {
     const { user, apiKey } = await connected(t, 5);
     await disconnect(t, user);
-    await env.DB.prepare("UPDATE hevy_connections SET events_cursor = ? WHERE user_id = ?").bind(Date.now() - 40 * DAY, user.id).run();
+    await (await dbOf(user.id)).prepare("UPDATE hevy_connections SET events_cursor = ? WHERE user_id = ?").bind(Date.now() - 40 * DAY, user.id).run();
     const gone = hevyIds(t, apiKey);
     for (const id of gone) t.hevy.deleteWorkout(apiKey, id);
     expect(t.hevy.listWorkouts(apiKey)).toEqual([]);
@@ -381,7 +385,7 @@ describe("reconciling walks: an emptied account, an old unfinished backfill, a c
   it("same account, backfill unfinished and started 40 days ago: a reconciling walk from the templates; deletions go, every Hevy workout is live", async () => {
     const { user, apiKey } = await connected(t, 25);
     // As a backfill that stopped on a 401 after 2 of 3 pages, 40 days ago, would have left it.
-    await env.DB.prepare(`UPDATE hevy_connections SET status = 'needs_reconnect', backfill_state = 'failed', backfill_started_at = ?,
+    await (await dbOf(user.id)).prepare(`UPDATE hevy_connections SET status = 'needs_reconnect', backfill_state = 'failed', backfill_started_at = ?,
       backfill_pages_done = 2, backfill_page_count = 3, events_cursor = NULL WHERE user_id = ?`).bind(Date.now() - 40 * DAY, user.id).run();
     const { deleted, edited, added } = changeWhileAway(t, apiKey);
 
@@ -409,7 +413,7 @@ describe("reconciling walks: an emptied account, an old unfinished backfill, a c
   it("a sweep candidate whose GET keeps failing with 503 is kept live and the backfill still ends done", async () => {
     const { user, apiKey } = await connected(t, 8);
     await disconnect(t, user);
-    await env.DB.prepare("UPDATE hevy_connections SET events_cursor = ? WHERE user_id = ?").bind(Date.now() - 40 * DAY, user.id).run();
+    await (await dbOf(user.id)).prepare("UPDATE hevy_connections SET events_cursor = ? WHERE user_id = ?").bind(Date.now() - 40 * DAY, user.id).run();
     const [gone, unsure] = t.hevy.listWorkouts(apiKey);
     t.hevy.deleteWorkout(apiKey, gone!.id);
     t.hevy.deleteWorkout(apiKey, unsure!.id);
@@ -436,8 +440,8 @@ describe("reconciling walks: an emptied account, an old unfinished backfill, a c
 describe("Hevy's pause (hevy_connections.hevy_paused_until)", () => {
   const t = useSyncContext();
   const HOUR = 3_600_000;
-  const setPause = (userId: string, until: number) =>
-    env.DB.prepare("UPDATE hevy_connections SET hevy_paused_until = ? WHERE user_id = ?").bind(until, userId).run();
+  const setPause = async (userId: string, until: number) =>
+    (await dbOf(userId)).prepare("UPDATE hevy_connections SET hevy_paused_until = ? WHERE user_id = ?").bind(until, userId).run();
 
   /** Delivers `msg` for the first time while the pause (an hour) is on: acked, re-sent delayed by the rest of the pause, Hevy not called. */
   async function expectDeferred(msg: SyncMessage, options = deltaOptions()) {

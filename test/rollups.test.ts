@@ -10,7 +10,7 @@ import { runBatch } from "../src/db/batch";
 import { findJobConnection } from "../src/services/connections";
 import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "../src/services/sync/store";
 import { queueRollupRebuilds, rebuildRollups } from "../src/services/metrics/rollup-rebuild";
-import { ADMIN_TOKEN, createUser, expectProblem } from "./helpers";
+import { ADMIN_TOKEN, bindingOf, createUser, dataDbs, dbOf, expectProblem } from "./helpers";
 import { remove, store, template, uniqueId, workout, type SummaryBody } from "./metrics-fixtures";
 import { DEAD_LETTER_QUEUE, deliver, drainQueue, fastBackfill, QUEUE } from "./queue-helpers";
 import { CONN, connectionRow, deltaOptions, putWorkout, sendWebhook, type SyncContext, useSyncContext } from "./sync-helpers";
@@ -59,16 +59,25 @@ async function answers(testEnv: Env, token: string) {
   };
 }
 
-const stateOf = (userId: string, db: D1Database = env.DB) =>
-  db.prepare("SELECT zone FROM hevy_rollup_state WHERE user_id = ?").bind(userId).first<{ zone: string }>();
-const weekRows = (userId: string, db: D1Database = env.DB) =>
-  db.prepare("SELECT week_start, from_ms, to_ms, workouts, sets, volume_kg, dirty FROM hevy_weeks WHERE user_id = ? ORDER BY week_start")
+// The rows below are read from `db`, by default the user's database (their shard, SPEC §12).
+const stateOf = async (userId: string, db?: D1Database) =>
+  (db ?? (await dbOf(userId))).prepare("SELECT zone FROM hevy_rollup_state WHERE user_id = ?").bind(userId).first<{ zone: string }>();
+const weekRows = async (userId: string, db?: D1Database) =>
+  (db ?? (await dbOf(userId))).prepare("SELECT week_start, from_ms, to_ms, workouts, sets, volume_kg, dirty FROM hevy_weeks WHERE user_id = ? ORDER BY week_start")
     .bind(userId).all<Record<string, unknown>>().then((r) => r.results);
-const templateRows = (userId: string, db: D1Database = env.DB) =>
-  db.prepare("SELECT week_start, template_id, sets, volume_kg FROM hevy_week_templates WHERE user_id = ? ORDER BY week_start, template_id")
+const templateRows = async (userId: string, db?: D1Database) =>
+  (db ?? (await dbOf(userId))).prepare("SELECT week_start, template_id, sets, volume_kg FROM hevy_week_templates WHERE user_id = ? ORDER BY week_start, template_id")
     .bind(userId).all<Record<string, unknown>>().then((r) => r.results);
-const userZone = (userId: string) =>
-  env.DB.prepare("SELECT timezone FROM users WHERE id = ?").bind(userId).first<{ timezone: string }>().then((r) => r?.timezone);
+/** The user's zone in the directory; the copy of the user row in their shard (what the rollups follow) says the same. */
+const userZone = async (userId: string) => {
+  const zone = (await env.DB.prepare("SELECT timezone FROM users WHERE id = ?").bind(userId).first<{ timezone: string }>())?.timezone;
+  const copy = (await (await dbOf(userId)).prepare("SELECT timezone FROM users WHERE id = ?").bind(userId).first<{ timezone: string }>())?.timezone;
+  expect(copy, "the user row's copy in their shard").toBe(zone);
+  return zone;
+};
+/** The cron's sweep of the database `userId` lives in (the cron runs it per database: SPEC §12). */
+const sweepRebuilds = async (t: SyncContext, userId: string) =>
+  queueRollupRebuilds({ d1: await dbOf(userId), queue: t.queue as unknown as Queue<SyncMessage> });
 
 /** A hevy_weeks row as the rebuild writes it in New York: bounds at local Monday 00:00 (EST, UTC−5). */
 const nyWeekRow = (monday: string, workouts: number, sets: number, volume_kg: number) => {
@@ -179,7 +188,7 @@ describe("PATCH /admin/v1/users/{id}", () => {
     expect(await answers(t.env, user.token)).toEqual(before);
     // Nothing else queued, and the cron finds nothing to rebuild for this user.
     expect(t.queue.messages).toEqual([]);
-    await queueRollupRebuilds({ d1: env.DB, queue: t.queue as unknown as Queue<SyncMessage> });
+    await sweepRebuilds(t, user.id);
     expect(t.queue.take().filter((m) => m.userId === user.id)).toEqual([]);
   });
 
@@ -246,9 +255,12 @@ describe("a sync job's rollup zone", () => {
 
   // Sydney is UTC+11 in February: Mon 02-09 00:30 there is Sun 02-08 13:30Z, in the week of 02-09 (from 02-08T13:00Z).
   it("is its own user's, whoever else has rollups: the backfill and a webhook fetch keep the user's rollups complete", async () => {
-    await createUser(t, "Asia/Tokyo"); // someone whose rollups were complete before this user's, in another zone
+    // Someone whose rollups were complete before this user's, in another zone, in the database this
+    // user lands in: new users go to the emptiest shard (SPEC §12), so two in a row cover both shards.
+    const others = [await createUser(t, "Asia/Tokyo"), await createUser(t, "Asia/Tokyo")];
     const { user, apiKey } = await connectedWith(t, SYDNEY, [{ start: "2026-02-08T13:30:00.000Z", weight: 100 }]);
-    expect((await findJobConnection(createDb(env.DB), user.id))?.rollupZone).toBe(SYDNEY);
+    expect(await Promise.all(others.map((o) => bindingOf(o.id)))).toContain(await bindingOf(user.id));
+    expect((await findJobConnection(createDb(await dbOf(user.id)), user.id))?.rollupZone).toBe(SYDNEY);
     expect(await stateOf(user.id)).toEqual({ zone: SYDNEY });
     expect((await weekRows(user.id)).map((r) => [r.week_start, r.workouts, r.sets, r.volume_kg])).toEqual([["2026-02-09", 1, 2, 500]]);
 
@@ -304,7 +316,7 @@ describe("a sync job that read the rollup zone before a zone change and writes a
     expect(stale.summary.recent_sessions.map((s) => s.id)).toContain(j.id);
 
     // The hourly cron's step finds the user and queues a rebuild; delivered, the rollups are complete again.
-    expect(await queueRollupRebuilds({ d1: env.DB, queue: t.queue as unknown as Queue<SyncMessage> })).toBeGreaterThanOrEqual(1);
+    expect(await sweepRebuilds(t, user.id)).toBeGreaterThanOrEqual(1);
     const queued = t.queue.take().filter((m) => m.userId === user.id);
     expect(queued).toEqual([{ type: "rebuild_rollups", userId: user.id }]);
     expect((await deliver(t, QUEUE, queued[0], 1)).retryMessages).toEqual([]);
@@ -341,7 +353,7 @@ describe("a sync job that started while the rollups were being rebuilt (no state
     const after = await answers(t.env, user.token);
     expect(after.trends).toEqual({ weeks: nyWeeks, totals: { workouts: 3, sets: 6, volume_kg: 1200 } });
 
-    await queueRollupRebuilds({ d1: env.DB, queue: t.queue as unknown as Queue<SyncMessage> });
+    await sweepRebuilds(t, user.id);
     const queued = t.queue.take().filter((m) => m.userId === user.id);
     expect(queued).toEqual([{ type: "rebuild_rollups", userId: user.id }]);
     expect((await deliver(t, QUEUE, queued[0], 1)).retryMessages).toEqual([]);
@@ -373,6 +385,7 @@ function writesBeforeBatches(real: D1Database, writes: Array<() => Promise<void>
   return { d1, seen };
 }
 
+
 /** A one-set workout of 10 kg × 10 at `start`. */
 const single = (id: string, start: string) => workout(id, start, 30, [{ template: null, title: "Row", sets: [["normal", 10, 10]] }]);
 
@@ -383,7 +396,7 @@ describe("the rebuild racing a write", () => {
     const { user } = await berlinHistory(t);
     await patchOk(t, user.id, NEW_YORK);
     // Wed 01-28: New York's week of 01-26, which holds no other workout.
-    const late = writesBeforeBatches(env.DB, [() => store(user.id, [single("late", "2026-01-28T12:00:00Z")])]);
+    const late = writesBeforeBatches(await dbOf(user.id), [() => store(user.id, [single("late", "2026-01-28T12:00:00Z")])]);
 
     expect(await rebuildRollups({ d1: late.d1 }, user.id)).toBe(true);
     expect(late.seen.batches).toBe(2); // the first batch found a live workout outside its weeks
@@ -407,12 +420,13 @@ describe("the rebuild racing a write", () => {
     const [message, ...rest] = t.queue.take();
     expect(rest).toEqual([]);
     // One new workout before each of the three batches, each in a week no attempt listed before it.
-    const busy = writesBeforeBatches(env.DB, [
+    const busy = writesBeforeBatches(await dbOf(user.id), [
       () => store(user.id, [single("w1", "2026-01-28T12:00:00Z")]), // New York's week of 01-26
       () => store(user.id, [single("w2", "2026-02-17T12:00:00Z")]), // of 02-16
       () => store(user.id, [single("w3", "2026-01-07T12:00:00Z")]), // of 01-05
     ]);
-    const busyT = { ...t, env: { ...t.env, DB: busy.d1 } };
+    // The Worker's binding of the user's database is the busy one (the directory stays as it is).
+    const busyT = { ...t, env: { ...t.env, [await bindingOf(user.id)]: busy.d1 } };
     const first = await deliver(busyT, QUEUE, message, 1);
     expect(first.retryMessages).toHaveLength(1);
     expect(first.delaySeconds).toBeGreaterThanOrEqual(30);
@@ -438,7 +452,10 @@ describe("DELETE /api/v1/connections/hevy?purge=true", () => {
 
   it("removes the user's weekly and per-template rollups, keeps their state row, and leaves another user's rollups alone", async () => {
     const { user } = await connectedWith(t, BERLIN, []);
-    const { user: other } = await connectedWith(t, BERLIN, []);
+    // Another user in the same database (their shard, SPEC §12): users are created until one lands there.
+    let other = (await connectedWith(t, BERLIN, [])).user;
+    for (let i = 0; i < 3 && (await bindingOf(other.id)) !== (await bindingOf(user.id)); i++) other = (await connectedWith(t, BERLIN, [])).user;
+    expect(await bindingOf(other.id)).toBe(await bindingOf(user.id));
     const ids = await templates();
     const history = [
       workout("A", "2026-02-08T23:30:00Z", 60, [{ template: ids.BENCH, title: "Bench Press (Barbell)", sets: [["normal", 100, 5]] }]),
@@ -484,8 +501,11 @@ describe("rebuild_rollups messages", () => {
     expect(result.retryMessages).toEqual([]);
     expect(result.explicitAcks).toHaveLength(1);
     expect(dlq).toEqual([]);
-    expect(await stateOf(userId)).toBeNull();
-    expect(await weekRows(userId)).toEqual([]);
+    // Nowhere: not in the directory (where an unknown user's job looks), not in any shard.
+    for (const db of dataDbs()) {
+      expect(await stateOf(userId, db)).toBeNull();
+      expect(await weekRows(userId, db)).toEqual([]);
+    }
   });
 
   it("with an invalid body: poison, sent to the dead-letter queue unchanged and acknowledged, nothing run", async () => {
@@ -610,7 +630,7 @@ describe("migration 0006 on a database that holds rows", () => {
 describe("a writer that saw no rollup zone (or another one)", () => {
   const t = useSyncContext();
   const stateOf = async (userId: string) =>
-    (await env.DB.prepare("SELECT zone FROM hevy_rollup_state WHERE user_id = ?").bind(userId).first<{ zone: string }>())?.zone ?? null;
+    (await (await dbOf(userId)).prepare("SELECT zone FROM hevy_rollup_state WHERE user_id = ?").bind(userId).first<{ zone: string }>())?.zone ?? null;
 
   it("drops the state row only when its batch changed a workout: an unchanged re-read or an empty page leaves the rollups counting", async () => {
     const user = await createUser(t, BERLIN);
@@ -618,8 +638,9 @@ describe("a writer that saw no rollup zone (or another one)", () => {
     await store(user.id, [w]);
     expect(await stateOf(user.id)).toBe(BERLIN);
     const stale = { userId: user.id, rollupZone: null };
+    const db = await dbOf(user.id);
     // The same version again, a deletion older than it, nothing at all: nothing changes.
-    await runBatch(env.DB, [
+    await runBatch(db, [
       ...upsertWorkoutsStatements(stale, [w], Date.now()),
       ...deleteWorkoutsStatements(stale, [{ id: w.id, deletedAt: w.updatedAt - 1 }], Date.now()),
       ...upsertWorkoutsStatements(stale, [], Date.now()),
@@ -627,7 +648,7 @@ describe("a writer that saw no rollup zone (or another one)", () => {
     ]);
     expect(await stateOf(user.id)).toBe(BERLIN);
     // A newer version is a change the writer did not roll up: the rollups stop counting.
-    await runBatch(env.DB, upsertWorkoutsStatements(stale, [{ ...w, title: "Edited", updatedAt: w.updatedAt + 1 }], Date.now()));
+    await runBatch(db, upsertWorkoutsStatements(stale, [{ ...w, title: "Edited", updatedAt: w.updatedAt + 1 }], Date.now()));
     expect(await stateOf(user.id)).toBeNull();
   });
 
@@ -660,7 +681,7 @@ describe("volumes in pounds converted to kilograms (not exact binary fractions)"
       groups: await Promise.all(ranges.map((r) => get<MuscleGroups>(t.env, user.token, `/api/v1/hevy/muscle-groups${r}`))),
     });
     const withRollups = await read();
-    await env.DB.prepare("DELETE FROM hevy_rollup_state WHERE user_id = ?").bind(user.id).run();
+    await (await dbOf(user.id)).prepare("DELETE FROM hevy_rollup_state WHERE user_id = ?").bind(user.id).run();
     const fromRows = await read();
     expect(withRollups.trends).toEqual(fromRows.trends);
     expect(withRollups.trends.totals.volume_kg % 1).not.toBe(0); // the sums really are of inexact numbers

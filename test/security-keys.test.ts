@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../src/env";
 import { logIn } from "./hardening-fixture";
-import { callWorker, createUser, type TestContext, useTestContext } from "./helpers";
+import { callWorker, createUser, dbOf, type TestContext, useTestContext } from "./helpers";
 import { drainQueue, fastBackfill, recordingRetryPolicy } from "./queue-helpers";
 
 // Rotating KEY_ENCRYPTION_KEY: the new key goes in KEY_ENCRYPTION_KEY, the old
@@ -29,8 +29,8 @@ interface Envelopes {
   webhook_secret_envelope: string;
   webhook_auth_envelope: string;
 }
-const envelopes = (userId: string) =>
-  env.DB.prepare("SELECT api_key_envelope, webhook_secret_envelope, webhook_auth_envelope FROM hevy_connections WHERE user_id = ?").bind(userId).first<Envelopes>().then((r) => r!);
+const envelopes = async (userId: string) =>
+  (await dbOf(userId)).prepare("SELECT api_key_envelope, webhook_secret_envelope, webhook_auth_envelope FROM hevy_connections WHERE user_id = ?").bind(userId).first<Envelopes>().then((r) => r!);
 
 /** The same test context (fake Hevy, recording queue) with other secrets in the environment. */
 const withEnv = (t: TestContext, vars: Partial<Env>): TestContext => {
@@ -81,7 +81,7 @@ describe("KEY_ENCRYPTION_KEY rotation", () => {
     const calls = t.hevy.requests.slice(hevyBefore);
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every((r) => r.apiKey === c.apiKey && r.status === 200)).toBe(true);
-    const stored = await env.DB.prepare("SELECT title FROM hevy_workouts WHERE user_id = ? AND id = ?").bind(c.user.id, added.id).first<{ title: string }>();
+    const stored = await (await dbOf(c.user.id)).prepare("SELECT title FROM hevy_workouts WHERE user_id = ? AND id = ?").bind(c.user.id, added.id).first<{ title: string }>();
     expect(stored?.title).toBe("After rotation");
 
     const after = await envelopes(c.user.id);

@@ -2,9 +2,8 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
-import { createDb } from "../src/db/client";
 import { type RealisticUser, cookiePair, csrfField, logIn, realisticUser } from "./hardening-fixture";
-import { ADMIN_TOKEN, type TestContext, useTestContext } from "./helpers";
+import { ADMIN_TOKEN, dbOf, type TestContext, useTestContext } from "./helpers";
 
 // How each secret is checked. Secrets checked against one known value (the
 // admin token, the webhook's Authorization, CSRF tokens) must go through
@@ -39,11 +38,17 @@ function recordingD1(d1: D1Database, seen: Array<{ sql: string; values: unknown[
     prepare: (sql: string) => wrap(d1.prepare(sql), sql, []),
     batch: (statements: D1PreparedStatement[]) => d1.batch(statements.map((s) => (s as unknown as Record<symbol, D1PreparedStatement>)[REAL] ?? s)),
     exec: (q: string) => d1.exec(q),
+    // Requests read a user's shard through a D1 session (src/db/sessions.ts): recorded the same way.
+    withSession: (constraint?: string) => {
+      const session = d1.withSession(constraint);
+      return Object.assign(recordingD1(session as unknown as D1Database, seen), { getBookmark: () => session.getBookmark() });
+    },
   } as unknown as D1Database;
 }
 
-async function requestWithD1(t: TestContext, d1: D1Database, path: string, init: RequestInit) {
-  const app = createApp({ deps: { db: createDb(d1), d1 } });
+/** Every database binding (the directory and each shard, SPEC §12) wrapped by `wrapD1`. */
+async function requestWithD1(t: TestContext, wrapD1: (d1: D1Database) => D1Database, path: string, init: RequestInit) {
+  const app = createApp({ deps: { wrapD1 } });
   const ctx = createExecutionContext();
   const res = await app.fetch(new Request(`https://vitaltrends.test${path}`, init), t.env, ctx);
   await waitOnExecutionContext(ctx);
@@ -104,7 +109,7 @@ describe("secrets are compared in constant time, or not compared at all", () => 
   it("API tokens and webhook secrets find their row by SHA-256 digest: the plaintext never reaches SQL", async () => {
     const fx: RealisticUser = await realisticUser(t, { workouts: 2 });
     const seen: Array<{ sql: string; values: unknown[] }> = [];
-    const d1 = recordingD1(env.DB, seen);
+    const d1 = (real: D1Database) => recordingD1(real, seen);
     const bound = () => JSON.stringify(seen.map((s) => s.values));
 
     const api = await requestWithD1(t, d1, "/api/v1/connections/hevy", { headers: { authorization: `Bearer ${fx.user.token}` } });
@@ -127,7 +132,10 @@ describe("secrets are compared in constant time, or not compared at all", () => 
     // At rest too: the token and the secret are stored only as those digests.
     const token = await env.DB.prepare("SELECT token_digest FROM api_tokens WHERE user_id = ?").bind(fx.user.id).first<{ token_digest: string }>();
     expect(token?.token_digest).toBe(hex(await sha256(fx.user.token)));
-    const conn = await env.DB.prepare("SELECT webhook_secret_digest FROM hevy_connections WHERE user_id = ?").bind(fx.user.id).first<{ webhook_secret_digest: string }>();
+    const conn = await (await dbOf(fx.user.id)).prepare("SELECT webhook_secret_digest FROM hevy_connections WHERE user_id = ?").bind(fx.user.id).first<{ webhook_secret_digest: string }>();
     expect(conn?.webhook_secret_digest).toBe(hex(await sha256(fx.webhook.secret)));
+    // The directory's route to the user's shard is keyed by the same digest (SPEC §12).
+    const routes = await env.DB.prepare("SELECT secret_digest FROM webhook_routes WHERE user_id = ?").bind(fx.user.id).all<{ secret_digest: string }>();
+    expect(routes.results.map((r) => r.secret_digest)).toEqual([hex(await sha256(fx.webhook.secret))]);
   });
 });

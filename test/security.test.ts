@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { type RealisticUser, realisticUser, userState } from "./hardening-fixture";
-import { createUser, type TestContext, type TestUser, useTestContext } from "./helpers";
+import { createUser, dbOf, type TestContext, type TestUser, useTestContext } from "./helpers";
 import { drainQueue } from "./queue-helpers";
 
 // Every /api/v1 route against every kind of credential that must not work:
@@ -160,7 +160,7 @@ describe("API auth on every /api/v1 route", () => {
     const summary = (await (await call(t, "GET /api/v1/hevy/summary", owner, bearer)).json()) as { totals: { workouts: number } };
     expect(summary.totals.workouts).toBe(0);
     // The intruder's export holds their (absent) Hevy sets only: the header line.
-    const exportIds = await env.DB.prepare("SELECT id FROM exports WHERE user_id = ?").bind(intruder.id).all<{ id: string }>();
+    const exportIds = await (await dbOf(intruder.id)).prepare("SELECT id FROM exports WHERE user_id = ?").bind(intruder.id).all<{ id: string }>();
     expect(exportIds.results).toHaveLength(1);
     await drainQueue(t);
     const csv = await (await t.request(`/api/v1/exports/${exportIds.results[0]!.id}/download`, { token: intruder.token })).text();

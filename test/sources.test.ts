@@ -1,13 +1,12 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createUser, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
+import { createUser, dbOf, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { item, putSource } from "./unified-helpers";
 
 const T0 = Date.UTC(2026, 10, 20, 17, 0, 0);
 
 const storedWorkouts = async (userId: string) =>
   (
-    await env.DB.prepare(
+    await (await dbOf(userId)).prepare(
       `SELECT source, external_id, activity_type, start_time, end_time, title, calories_kcal, avg_hr_bpm, max_hr_bpm
        FROM source_workouts WHERE user_id = ? ORDER BY source, external_id`,
     )
@@ -16,7 +15,7 @@ const storedWorkouts = async (userId: string) =>
   ).results;
 
 const storedRecovery = async (userId: string) =>
-  (await env.DB.prepare("SELECT source, date, score FROM daily_recovery WHERE user_id = ? ORDER BY source, date").bind(userId).all()).results;
+  (await (await dbOf(userId)).prepare("SELECT source, date, score FROM daily_recovery WHERE user_id = ? ORDER BY source, date").bind(userId).all()).results;
 
 const put = (t: TestContext, user: TestUser, path: string, json: unknown) => t.request(path, { method: "PUT", token: user.token, json });
 

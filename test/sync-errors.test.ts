@@ -1,7 +1,6 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createHevyClient } from "../src/hevy/client";
-import { HEVY_BASE } from "./helpers";
+import { dbOf, HEVY_BASE } from "./helpers";
 import { drainQueue, MAX_DELIVERIES, recordingRetryPolicy } from "./queue-helpers";
 import { stored, truth } from "./stored";
 import {
@@ -10,7 +9,7 @@ import {
 } from "./sync-helpers";
 
 const keyBytes = async (userId: string) =>
-  (await env.DB.prepare("SELECT hex(api_key_envelope) AS hex FROM hevy_connections WHERE user_id = ?").bind(userId).first<{ hex: string }>())!.hex;
+  (await (await dbOf(userId)).prepare("SELECT hex(api_key_envelope) AS hex FROM hevy_connections WHERE user_id = ?").bind(userId).first<{ hex: string }>())!.hex;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 describe("Hevy rejects the key (401)", () => {

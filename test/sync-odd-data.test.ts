@@ -1,6 +1,5 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createUser, type TestUser } from "./helpers";
+import { createUser, dbOf, type TestUser } from "./helpers";
 import type { HevyWorkout } from "./fakes/hevy";
 import { drainQueue, fastBackfill } from "./queue-helpers";
 import { stored, truth } from "./stored";
@@ -169,7 +168,7 @@ describe("odd data from Hevy", () => {
     // A delta cannot see that a record without an id disappeared; a full walk of the list can.
     // Re-connect after a long absence (cursor 40 days old) → a reconciling walk that no longer meets it.
     expect((await t.request(CONN, { method: "DELETE", token: user.token })).status).toBe(204);
-    await env.DB.prepare("UPDATE hevy_connections SET events_cursor = ? WHERE user_id = ?").bind(Date.now() - 40 * 86_400_000, user.id).run();
+    await (await dbOf(user.id)).prepare("UPDATE hevy_connections SET events_cursor = ? WHERE user_id = ?").bind(Date.now() - 40 * 86_400_000, user.id).run();
     expect((await t.request(CONN, { method: "PUT", token: user.token, json: { api_key: apiKey } })).status).toBe(202);
     await drainQueue(t, deltaOptions());
     await requestSync(t, user);

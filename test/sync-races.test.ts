@@ -1,12 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { resumeBackfills } from "../src/cron";
-import { createDeps } from "../src/deps";
 import type { ConsumerOptions } from "../src/queue/consumer";
 import type { SyncMessage } from "../src/queue/messages";
 import type { RowPager } from "../src/services/export-rows";
 import { AUTH_FAILED_MESSAGE } from "../src/services/sync/connection-state";
-import { createUser, expectProblem, type TestUser } from "./helpers";
+import { createUser, dataDbs, dbOf, depsFor, expectProblem, type TestUser } from "./helpers";
 import { deliver, drainQueue, fastBackfill, QUEUE } from "./queue-helpers";
 import { rowsOf, stored, truth } from "./stored";
 import {
@@ -27,16 +26,20 @@ const EVENTS = "/v1/workouts/events";
 async function hevyRowCounts(userId: string) {
   const tables = ["hevy_workouts", "hevy_exercises", "hevy_sets", "hevy_exercise_templates", "sync_runs", "hevy_skipped_workouts", "hevy_connections"];
   const out: Record<string, number> = {};
+  const db = await dbOf(userId);
   for (const table of tables) {
-    const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${rowsOf(table)}`).bind(userId).first<{ n: number }>();
+    const row = await db.prepare(`SELECT count(*) AS n FROM ${rowsOf(table)}`).bind(userId).first<{ n: number }>();
     out[table] = row!.n;
   }
   // Exercises and sets carry no user: ones left behind by a purge would not show above (they are
-  // counted through the user's workouts). Any row whose workout is gone, whoever's, counts here.
-  out.orphaned_children = (await env.DB.prepare(
-    `SELECT (SELECT count(*) FROM hevy_sets WHERE workout_key NOT IN (SELECT key FROM hevy_workouts))
-          + (SELECT count(*) FROM hevy_exercises WHERE workout_key NOT IN (SELECT key FROM hevy_workouts)) AS n`,
-  ).first<{ n: number }>())!.n;
+  // counted through the user's workouts). Any row whose workout is gone, whoever's, in any database, counts here.
+  out.orphaned_children = 0;
+  for (const data of dataDbs()) {
+    out.orphaned_children += (await data.prepare(
+      `SELECT (SELECT count(*) FROM hevy_sets WHERE workout_key NOT IN (SELECT key FROM hevy_workouts))
+            + (SELECT count(*) FROM hevy_exercises WHERE workout_key NOT IN (SELECT key FROM hevy_workouts)) AS n`,
+    ).first<{ n: number }>())!.n;
+  }
   return out;
 }
 
@@ -155,9 +158,9 @@ describe("a purge or an account switch while a backfill chunk is in flight", () 
     const api = await apiWorkouts(t, user);
     expect(api).toHaveLength(25);
     expect(api.filter((w) => aIds.has(w.id))).toEqual([]);
-    const tombstonesOfA = await env.DB.prepare("SELECT count(*) AS n FROM hevy_workouts WHERE user_id = ?").bind(user.id).first<{ n: number }>();
+    const tombstonesOfA = await (await dbOf(user.id)).prepare("SELECT count(*) AS n FROM hevy_workouts WHERE user_id = ?").bind(user.id).first<{ n: number }>();
     expect(tombstonesOfA!.n).toBe(25); // no row of A at all, live or not
-    const custom = await env.DB.prepare("SELECT id FROM hevy_exercise_templates WHERE user_id = ?").bind(user.id).all<{ id: string }>();
+    const custom = await (await dbOf(user.id)).prepare("SELECT id FROM hevy_exercise_templates WHERE user_id = ?").bind(user.id).all<{ id: string }>();
     expect(custom.results.map((r) => r.id)).not.toContain(aCustom.id);
     const v = await view(t, user) as Awaited<ReturnType<typeof view>> & { hevy_user: { id: string; name: string }; skipped_workouts: number };
     expect(v.hevy_user).toEqual({ id: b.userId, name: "Account B" });
@@ -302,7 +305,7 @@ describe("a webhook fetch racing a deletion", () => {
     expect(await workoutRows(user.id, created.id)).toMatchObject([{ deleted_at: expect.any(Number) }]);
     expect((await t.request(`/api/v1/workouts/hevy/${created.id}`, { token: user.token })).status).toBe(404);
     expect((await apiWorkouts(t, user)).map((w) => w.id)).not.toContain(created.id);
-    const sets = await env.DB.prepare(`SELECT count(*) AS n FROM ${rowsOf("hevy_sets")} WHERE workout_id = ?2`).bind(user.id, created.id).first<{ n: number }>();
+    const sets = await (await dbOf(user.id)).prepare(`SELECT count(*) AS n FROM ${rowsOf("hevy_sets")} WHERE workout_id = ?2`).bind(user.id, created.id).first<{ n: number }>();
     expect(sets!.n).toBe(0);
     expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
   });
@@ -339,7 +342,7 @@ describe("the cron's resume racing a backfill's last chunk", () => {
     const last = await runUntil(t, options, workoutsPage(3)); // templates, then pages 1-2
     const runId = last.runId;
     // No progress for an hour, as the cron sees it: stalled.
-    await env.DB.prepare("UPDATE hevy_connections SET updated_at = ? WHERE user_id = ?").bind(Date.now() - 3_600_000, user.id).run();
+    await (await dbOf(user.id)).prepare("UPDATE hevy_connections SET updated_at = ? WHERE user_id = ?").bind(Date.now() - 3_600_000, user.id).run();
     return { user, apiKey: account.apiKey, last, runId };
   }
 
@@ -347,7 +350,7 @@ describe("the cron's resume racing a backfill's last chunk", () => {
     const row = await connectionRow(user.id);
     expect(row).toMatchObject({ status: "active", backfill_state: "done", backfill_workouts_synced: 30, backfill_pages_done: 3 });
     expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
-    const all = await env.DB.prepare("SELECT count(*) AS n, count(DISTINCT id) AS d FROM hevy_workouts WHERE user_id = ?").bind(user.id).first<{ n: number; d: number }>();
+    const all = await (await dbOf(user.id)).prepare("SELECT count(*) AS n, count(DISTINCT id) AS d FROM hevy_workouts WHERE user_id = ?").bind(user.id).first<{ n: number; d: number }>();
     expect(all).toEqual({ n: 30, d: 30 });
     expect(await apiWorkouts(t, user)).toHaveLength(30);
     expect((await view(t, user)).backfill.state).toBe("done");
@@ -361,7 +364,8 @@ describe("the cron's resume racing a backfill's last chunk", () => {
     const job = deliver(t, QUEUE, last, 1, options);
     await paused.arrived;
 
-    const deps = await createDeps(t.env);
+    // The cron's slice of the user's database (src/index.ts runs the step per database).
+    const deps = await depsFor(user.id, { queue: t.env.SYNC_QUEUE });
     expect(await resumeBackfills(deps)).toBe(1);
     const resumed = t.queue.take();
     expect(resumed).toHaveLength(1);
@@ -387,18 +391,19 @@ describe("the cron's resume racing a backfill's last chunk", () => {
   // main: the resume's UPDATE did not re-check the stall, so a run that finished between its SELECT and its UPDATE was set back to queued under a new run left "running".
   it("the last chunk finishes between the resume's read and its update: no new run, the backfill stays done", async () => {
     const { user, apiKey, last, runId } = await backfillUpToLastChunk();
-    const deps = await createDeps(t.env);
+    const deps = await depsFor(user.id, { queue: t.env.SYNC_QUEUE });
+    const db = await dbOf(user.id);
     // Hold the resume's write batch: its SELECT has already seen the backfill as stalled.
     let reached!: () => void;
     let open!: () => void;
     const atBatch = new Promise<void>((r) => (reached = r));
     const gate = new Promise<void>((r) => (open = r));
     const d1 = {
-      prepare: (q: string) => env.DB.prepare(q),
+      prepare: (q: string) => db.prepare(q),
       batch: async (stmts: D1PreparedStatement[]) => {
         reached();
         await gate;
-        return env.DB.batch(stmts);
+        return db.batch(stmts);
       },
     } as unknown as D1Database;
     const resume = resumeBackfills({ ...deps, d1 });
@@ -420,7 +425,7 @@ describe("the cron's resume racing a backfill's last chunk", () => {
   it("the last chunk finishes first, then the cron runs: nothing is resumed", async () => {
     const { user, apiKey, last, runId } = await backfillUpToLastChunk();
     expect((await deliver(t, QUEUE, last, 1, options)).retryMessages).toEqual([]);
-    expect(await resumeBackfills(await createDeps(t.env))).toBe(0);
+    expect(await resumeBackfills(await depsFor(user.id, { queue: t.env.SYNC_QUEUE }))).toBe(0);
     expect(t.queue.take()).toEqual([]);
     await expectDone(user, apiKey);
     expect((await syncRuns(user.id, "backfill")).map((r) => [r.id, r.outcome])).toEqual([[runId, "ok"]]);

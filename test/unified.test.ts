@@ -1,7 +1,5 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { createDb } from "../src/db/client";
 import { instrumentD1, newD1Stats } from "../src/db/instrument";
 import { createUser, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { drainQueue, fastBackfill } from "./queue-helpers";
@@ -181,17 +179,20 @@ describe("GET /api/v1/workouts/unified: cost", () => {
   async function measure(user: TestUser, query: string) {
     const stats = newD1Stats();
     let rowsRead = 0;
-    const counted = instrumentD1(env.DB, stats);
-    const d1 = {
-      ...counted,
-      prepare: (q: string) => counted.prepare(q),
-      batch: async (s: D1PreparedStatement[]) => {
-        const results = await counted.batch(s);
-        for (const r of results) rowsRead += r.meta.rows_read ?? 0;
-        return results;
-      },
-    } as unknown as D1Database;
-    const app = createApp({ deps: { d1, db: createDb(d1) } });
+    // Every binding counted, the directory (the token lookup) and the user's shard (the page) alike.
+    const wrapD1 = (real: D1Database) => {
+      const counted = instrumentD1(real, stats);
+      return {
+        ...counted,
+        prepare: (q: string) => counted.prepare(q),
+        batch: async (s: D1PreparedStatement[]) => {
+          const results = await counted.batch(s);
+          for (const r of results) rowsRead += r.meta.rows_read ?? 0;
+          return results;
+        },
+      } as unknown as D1Database;
+    };
+    const app = createApp({ deps: { wrapD1 } });
     const res = await app.fetch(new Request(`https://vitaltrends.test/api/v1/workouts/unified?${query}`, { headers: { authorization: `Bearer ${user.token}` } }), t.env);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { data: FeedRow[]; next_cursor: string | null };

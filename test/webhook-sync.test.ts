@@ -1,7 +1,6 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { SyncMessage } from "../src/queue/messages";
-import { expectProblem } from "./helpers";
+import { dbOf, expectProblem } from "./helpers";
 import { deliver, drainQueue, QUEUE } from "./queue-helpers";
 import { rowsOf, stored, truth } from "./stored";
 import {
@@ -83,7 +82,7 @@ describe("POST /webhooks/hevy/{secret} → queued workout fetch", () => {
     const drained = await drainQueue(t, deltaOptions());
     expect(drained.delivered.every((d) => d.outcome === "ack")).toBe(true);
     expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
-    const counts = await env.DB.prepare(
+    const counts = await (await dbOf(user.id)).prepare(
       `SELECT (SELECT count(*) FROM hevy_workouts WHERE user_id = ?1) AS workouts,
               (SELECT count(*) FROM ${rowsOf("hevy_exercises")}) AS exercises,
               (SELECT count(*) FROM ${rowsOf("hevy_sets")}) AS sets`,
@@ -202,7 +201,7 @@ describe("racing writers on one workout", () => {
     expect(await workoutRows(user.id, created.id)).toMatchObject([{ deleted_at: expect.any(Number) }]);
     expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
     expect((await t.request(`/api/v1/workouts/hevy/${created.id}`, { token: user.token })).status).toBe(404);
-    const leftovers = await env.DB.prepare(`SELECT count(*) AS n FROM ${rowsOf("hevy_sets")} WHERE workout_id = ?2`).bind(user.id, created.id).first<{ n: number }>();
+    const leftovers = await (await dbOf(user.id)).prepare(`SELECT count(*) AS n FROM ${rowsOf("hevy_sets")} WHERE workout_id = ?2`).bind(user.id, created.id).first<{ n: number }>();
     expect(leftovers!.n).toBe(0);
   });
 });

@@ -1,13 +1,11 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { runBatch } from "../src/db/batch";
-import { createDb } from "../src/db/client";
 import { instrumentD1, newD1Stats } from "../src/db/instrument";
 import { upsertWorkoutsStatements } from "../src/services/sync/store";
 import { rollupOwner } from "../src/services/metrics/rollups";
 import type { HevyWorkout } from "./fakes/hevy";
-import { createUser, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
+import { createUser, dbOf, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { drainQueue, fastBackfill } from "./queue-helpers";
 
 interface ApiWorkout {
@@ -141,7 +139,8 @@ describe("GET /api/v1/workouts/hevy", () => {
       id: `00000000-0000-4000-8000-00000000000${i}`, title: `Inserted ${i}`, description: null, routineId: null,
       startTime: start, endTime: start + 3_600_000, updatedAt: Date.now(), createdAt: Date.now(), exercises: [],
     }));
-    await runBatch(env.DB, upsertWorkoutsStatements(await rollupOwner(env.DB, user.id), inserts, Date.now()));
+    const db = await dbOf(user.id);
+    await runBatch(db, upsertWorkoutsStatements(await rollupOwner(db, user.id), inserts, Date.now()));
     const rest = await listAll(t, user, "limit=10", firstPage.next_cursor);
     const seen = [...firstPage.data, ...rest].map((w) => w.id);
     expect(new Set(seen).size).toBe(seen.length);
@@ -154,8 +153,8 @@ describe("GET /api/v1/workouts/hevy", () => {
     const { user } = await backfilled(t, 40, 4);
     const count = async (limit: number) => {
       const stats = newD1Stats();
-      const d1 = instrumentD1(env.DB, stats);
-      const app = createApp({ deps: { d1, db: createDb(d1) } });
+      // Every database (the directory's token lookup and the user's shard) counts into the same stats.
+      const app = createApp({ deps: { wrapD1: (d1) => instrumentD1(d1, stats) } });
       const res = await app.fetch(
         new Request(`https://vitaltrends.test/api/v1/workouts/hevy?limit=${limit}`, { headers: { authorization: `Bearer ${user.token}` } }),
         t.env,
@@ -203,16 +202,21 @@ describe("GET /api/v1/workouts/hevy/{id}", () => {
   it("returns one workout; another user's, a deleted or an unknown id answers 404", async () => {
     const { user, truth } = await backfilled(t, 3, 5);
     const other = await createUser(t);
+    // And one whose rows share the user's database (SPEC §12 spreads new users over the shards).
+    let neighbour = await createUser(t);
+    for (let i = 0; i < 3 && (await dbOf(neighbour.id)) !== (await dbOf(user.id)); i++) neighbour = await createUser(t);
+    expect(await dbOf(neighbour.id)).toBe(await dbOf(user.id));
     const target = truth[1]!;
     const res = await t.request(`/api/v1/workouts/hevy/${target.id}`, { token: user.token });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(expected(target));
 
     await expectProblem(await t.request(`/api/v1/workouts/hevy/${target.id}`, { token: other.token }), 404, "not_found");
+    await expectProblem(await t.request(`/api/v1/workouts/hevy/${target.id}`, { token: neighbour.token }), 404, "not_found");
     await expectProblem(await t.request(`/api/v1/workouts/hevy/${crypto.randomUUID()}`, { token: user.token }), 404, "not_found");
     await expectProblem(await t.request(`/api/v1/workouts/hevy/..%2F..%2Fadmin`, { token: user.token }), 400, "validation_failed");
 
-    await env.DB.prepare("UPDATE hevy_workouts SET deleted_at = 1 WHERE user_id = ? AND id = ?").bind(user.id, target.id).run();
+    await (await dbOf(user.id)).prepare("UPDATE hevy_workouts SET deleted_at = 1 WHERE user_id = ? AND id = ?").bind(user.id, target.id).run();
     await expectProblem(await t.request(`/api/v1/workouts/hevy/${target.id}`, { token: user.token }), 404, "not_found");
   });
 });
