@@ -159,3 +159,90 @@ describe("POST /admin/v1/users/{id}/move", () => {
     expect(t.queue.take()).toEqual([]);
   });
 });
+
+describe("the upgrade from one database: POST /admin/v1/users/move-legacy", () => {
+  const t = useSyncContext();
+
+  /** A user as a deployment from before sharding has them: directory row with no shard, their rows in DB. */
+  async function legacyUser(n: number): Promise<TestUser> {
+    const id = crypto.randomUUID();
+    const token = `vt_legacy${n}${crypto.randomUUID().replace(/-/g, "")}`;
+    const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO users (id, email, timezone, created_at, shard) VALUES (?, ?, 'Europe/Berlin', 0, NULL)").bind(id, `legacy${n}-${id.slice(0, 6)}@example.com`),
+      env.DB.prepare("INSERT INTO api_tokens (id, user_id, token_digest, created_at) VALUES (?, ?, ?, 0)").bind(crypto.randomUUID(), id, digest),
+      env.DB.prepare("INSERT INTO hevy_rollup_state (user_id, zone) VALUES (?, 'Europe/Berlin')").bind(id),
+    ]);
+    return { id, email: "", token };
+  }
+
+  it("moves every user still in DB to the shards, evenly; each user's rows and answers are the same before and after", async () => {
+    const users: Array<{ user: TestUser; apiKey: string }> = [];
+    for (let n = 0; n < 3; n++) {
+      const user = await legacyUser(n);
+      const account = t.hevy.createAccount();
+      t.hevy.generateHistory(account.apiKey, 5 + n, { seed: n, end: new Date(Date.now() - 86_400_000) });
+      expect((await t.request(CONN, { method: "PUT", token: user.token, json: { api_key: account.apiKey } })).status).toBe(202);
+      await drainQueue(t, deltaOptions());
+      expect((await t.request("/api/v1/recovery/oura", { method: "PUT", token: user.token, json: { items: [{ date: "2026-11-21", score: 60 + n }] } })).status).toBe(200);
+      users.push({ user, apiKey: account.apiKey });
+    }
+    const before = [];
+    for (const { user } of users) {
+      expect(await shardOf(user.id)).toEqual({ shard: null, moving_to: null, move_cleanup: null });
+      before.push({ rows: await rowsIn(env.DB, user.id), stored: await stored(user.id), answers: await answers(t, user) });
+    }
+
+    // Each goes to the shard with the fewest users at its turn (in id order), those on their way included.
+    const counts = [0, 0];
+    for (const r of (await env.DB.prepare("SELECT shard, count(*) AS n FROM users WHERE shard IS NOT NULL GROUP BY shard").all<{ shard: number; n: number }>()).results) counts[r.shard] = r.n;
+    const expected = new Map<string, number>();
+    for (const { user } of [...users].sort((a, b) => (a.user.id < b.user.id ? -1 : 1))) {
+      const pick = counts[1]! < counts[0]! ? 1 : 0;
+      counts[pick]!++;
+      expected.set(user.id, pick);
+    }
+    const res = await t.request("/admin/v1/users/move-legacy", { method: "POST", token: ADMIN_TOKEN });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ queued: 3, remaining: 0 });
+    await drainQueue(t, deltaOptions());
+
+    for (const [i, { user, apiKey }] of users.entries()) {
+      expect(await shardOf(user.id)).toEqual({ shard: expected.get(user.id), moving_to: null, move_cleanup: null });
+      const db = await dbOf(user.id);
+      expect(db).not.toBe(env.DB);
+      // The rows, plus the run of the catch-up delta the move queued.
+      expect(await rowsIn(db, user.id)).toEqual({ ...before[i]!.rows, sync_runs: before[i]!.rows.sync_runs! + 1 });
+      expect(await stored(user.id)).toEqual(before[i]!.stored);
+      expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
+      const after = await answers(t, user);
+      expect(after.workouts).toEqual(before[i]!.answers.workouts);
+      expect(after.summary).toEqual(before[i]!.answers.summary);
+      // In DB only the directory's rows of the user remain.
+      expect({ ...(await rowsIn(env.DB, user.id)), users: 0 }).toEqual(Object.fromEntries(Object.keys(before[i]!.rows).map((k) => [k, 0])));
+      expect((await env.DB.prepare("SELECT count(*) AS n FROM users WHERE id = ?").bind(user.id).first<{ n: number }>())!.n).toBe(1);
+    }
+    // Nothing left to move.
+    expect(await (await t.request("/admin/v1/users/move-legacy", { method: "POST", token: ADMIN_TOKEN })).json()).toEqual({ queued: 0, remaining: 0 });
+  });
+});
+
+describe("placement of new users", () => {
+  const t = useSyncContext();
+
+  it("puts each new user on the shard with the fewest users (ties: the lowest index), with a copy of the user row there and nothing in DB but the directory's", async () => {
+    for (let i = 0; i < 5; i++) {
+      const counts = [0, 0];
+      for (const r of (await env.DB.prepare("SELECT coalesce(moving_to, shard) AS shard, count(*) AS n FROM users WHERE coalesce(moving_to, shard) IS NOT NULL GROUP BY 1").all<{ shard: number; n: number }>()).results) counts[r.shard] = r.n;
+      const res = await t.request("/admin/v1/users", { method: "POST", token: ADMIN_TOKEN, json: { email: `placed${i}-${crypto.randomUUID().slice(0, 8)}@example.com`, timezone: "Asia/Tokyo" } });
+      expect(res.status).toBe(201);
+      const { user } = (await res.json()) as { user: { id: string } };
+      const shard = counts[1]! < counts[0]! ? 1 : 0;
+      expect((await shardOf(user.id)).shard).toBe(shard);
+      const copy = await dataDbs()[shard + 1]!.prepare("SELECT id, timezone FROM users WHERE id = ?").bind(user.id).first();
+      expect(copy).toEqual({ id: user.id, timezone: "Asia/Tokyo" });
+      expect(await dataDbs()[shard + 1]!.prepare("SELECT zone FROM hevy_rollup_state WHERE user_id = ?").bind(user.id).first()).toEqual({ zone: "Asia/Tokyo" });
+      expect(await env.DB.prepare("SELECT count(*) AS n FROM hevy_rollup_state WHERE user_id = ?").bind(user.id).first()).toEqual({ n: 0 });
+    }
+  });
+});

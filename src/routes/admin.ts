@@ -5,7 +5,7 @@ import { canonicalTimeZone, isValidTimeZone } from "../lib/time";
 import { jsonBody, validate } from "../lib/validation";
 import { requireAdmin } from "../lib/middleware";
 import { keyRotationStatusEverywhere } from "../services/key-rotation";
-import { requestMove } from "../services/move-user";
+import { moveLegacyUsers, requestMove } from "../services/move-user";
 import { changeTimezone, createUser, userView } from "../services/users";
 
 const timezone = z
@@ -34,6 +34,8 @@ export const adminRoutes = new Hono<AppEnv>()
   .patch("/users/:id", validate("param", userIdParam), ...jsonBody(updateUserBody), async (c) =>
     c.json(userView(await changeTimezone(c.var.deps, c.req.valid("param").id, c.req.valid("json").timezone))),
   )
+  // The upgrade from one database: moves users still in DB to the emptiest shards, 100 per call.
+  .post("/users/move-legacy", async (c) => c.json(await moveLegacyUsers(c.var.deps), 202))
   // Moves a user's rows to another shard (SPEC §12): copy, switch, delete, in a queued job.
   .post("/users/:id/move", validate("param", userIdParam), ...jsonBody(moveBody), async (c) =>
     c.json(await requestMove(c.var.deps, c.req.valid("param").id, c.req.valid("json").shard), 202),

@@ -5,6 +5,7 @@ import { type Deps, forShard } from "../deps";
 import { AppError, notFound } from "../lib/errors";
 import type { MoveUserMessage } from "../queue/messages";
 import { requestSync } from "./connections";
+import { emptiestShard } from "./users";
 import { RetryLater } from "./sync/retry";
 
 // Moving a user to another shard (SPEC §12: POST /admin/v1/users/{id}/move): copy, switch, delete.
@@ -60,6 +61,25 @@ export async function requestMove(deps: MoveDeps, userId: string, shard: number)
   // Queued even when already there: a move whose old copy is still to clear finishes that.
   await deps.queue.send({ type: "move_user", userId, shard } satisfies MoveUserMessage);
   return { id: userId, shard: row.shard, moving_to: row.shard === shard ? null : shard };
+}
+
+/** Moves per POST /admin/v1/users/move-legacy: one queue message each. */
+export const ADOPT_MAX = 100;
+
+/**
+ * The upgrade from one database (docs/SCALING.md): queues a move to the emptiest shard for up to
+ * ADOPT_MAX users whose rows are still in the directory database (users.shard null). Run it again
+ * until `remaining` is 0; each move is the same job as POST …/move.
+ */
+export async function moveLegacyUsers(deps: MoveDeps): Promise<{ queued: number; remaining: number }> {
+  if (deps.shards.length === 0) throw new AppError(409, "no_shards", "No shards", "This deployment binds no SHARD_<n> database to move users to.");
+  const { results } = await deps.directory.d1
+    .prepare("SELECT id FROM users WHERE shard IS NULL AND moving_to IS NULL ORDER BY id LIMIT ?")
+    .bind(ADOPT_MAX)
+    .all<{ id: string }>();
+  for (const { id } of results) await requestMove(deps, id, (await emptiestShard(deps))!);
+  const left = await deps.directory.d1.prepare("SELECT count(*) AS n FROM users WHERE shard IS NULL AND moving_to IS NULL").first<{ n: number }>();
+  return { queued: results.length, remaining: left?.n ?? 0 };
 }
 
 interface DirectoryRow {

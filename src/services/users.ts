@@ -61,11 +61,11 @@ export async function createUser(deps: UserDeps, input: { email: string; timezon
 
 const emailTaken = (email: string) => new AppError(409, "email_taken", "Email already registered", `A user with ${email} exists.`);
 
-/** The shard with the fewest users (ties: the lowest index); null when the deployment has none. */
-async function emptiestShard(deps: Pick<Deps, "directory" | "shards">): Promise<number | null> {
+/** The shard with the fewest users, those on their way to it included (ties: the lowest index); null when the deployment has none. */
+export async function emptiestShard(deps: Pick<Deps, "directory" | "shards">): Promise<number | null> {
   if (deps.shards.length === 0) return null;
   const { results } = await deps.directory.d1
-    .prepare("SELECT shard, count(*) AS n FROM users WHERE shard IS NOT NULL GROUP BY shard")
+    .prepare("SELECT coalesce(moving_to, shard) AS shard, count(*) AS n FROM users WHERE coalesce(moving_to, shard) IS NOT NULL GROUP BY 1")
     .all<{ shard: number; n: number }>();
   const counts = new Map(results.map((r) => [r.shard, r.n]));
   let best = 0;
