@@ -10,7 +10,7 @@ import { CONN, connected, deltaOptions, putWorkout, sendWebhook, type SyncContex
 // duplicated while sync runs around it. Interleavings come from a held Hevy answer and queue
 // messages run by hand.
 
-const shardOf = async (userId: string) =>
+const directoryOf = async (userId: string) =>
   (await env.DB.prepare("SELECT shard, moving_to, move_cleanup FROM users WHERE id = ?").bind(userId).first<{ shard: number | null; moving_to: number | null; move_cleanup: number | null }>())!;
 
 /** Every row of the user in one database, table by table (directory tables left out). */
@@ -30,6 +30,13 @@ const nothing = (counts: Record<string, number>) => Object.values(counts).every(
 
 async function requestMove(t: SyncContext, user: TestUser, shard: number) {
   return t.request(`/admin/v1/users/${user.id}/move`, { method: "POST", token: ADMIN_TOKEN, json: { shard } });
+}
+
+/** The queue's delayed messages, due now (the move waits MOVE_GRACE_SECONDS; a moving user's jobs wait too). */
+function dueNow(t: SyncContext): SyncMessage[] {
+  const due = t.queue.delayed.splice(0).map((d) => d.body);
+  t.queue.messages.push(...due);
+  return due;
 }
 
 /** What the user reads through the API. */
@@ -55,7 +62,7 @@ describe("POST /admin/v1/users/{id}/move", () => {
     const ah = [{ external_id: "ah-1", activity_type: "running", start_time: "2026-11-20T07:00:00Z", end_time: "2026-11-20T07:40:00Z" }];
     expect((await t.request("/api/v1/sources/apple_health/workouts", { method: "PUT", token: user.token, json: { items: ah } })).status).toBe(200);
     expect((await t.request("/api/v1/recovery/whoop", { method: "PUT", token: user.token, json: { items: [{ date: "2026-11-21", score: 70 }] } })).status).toBe(200);
-    const from = (await shardOf(user.id)).shard!;
+    const from = (await directoryOf(user.id)).shard!;
     const to = 1 - from;
     const before = { rows: await rowsIn(await dbOf(user.id), user.id), stored: await stored(user.id), answers: await answers(t, user) };
     expect(before.rows.hevy_sets).toBeGreaterThan(20);
@@ -68,9 +75,12 @@ describe("POST /admin/v1/users/{id}/move", () => {
     const write = await t.request("/api/v1/recovery/oura", { method: "PUT", token: user.token, json: { items: [{ date: "2026-11-21", score: 80 }] } });
     expect(write.status).toBe(503);
     expect(write.headers.get("retry-after")).toBe("30");
+    // The move waits a minute (writes that passed the check just before land first).
+    expect(t.queue.delayed.map((d) => [d.body.type, d.delaySeconds])).toEqual([["move_user", 60]]);
 
+    dueNow(t);
     await drainQueue(t, deltaOptions());
-    expect(await shardOf(user.id)).toEqual({ shard: to, moving_to: null, move_cleanup: null });
+    expect(await directoryOf(user.id)).toEqual({ shard: to, moving_to: null, move_cleanup: null });
     const target = dataDbs()[to + 1]!;
     // Every row, plus the run of the delta the move queued to catch up (it found nothing new).
     expect(await rowsIn(target, user.id)).toEqual({ ...before.rows, sync_runs: before.rows.sync_runs! + 1 });
@@ -91,7 +101,7 @@ describe("POST /admin/v1/users/{id}/move", () => {
 
   it("during a delta and a webhook delivery: the delta's held writes go nowhere, the webhook's fetch waits, and every workout ends on the new shard once", async () => {
     const { user, apiKey } = await connected(t, 8);
-    const from = (await shardOf(user.id)).shard!;
+    const from = (await directoryOf(user.id)).shard!;
     const to = 1 - from;
     // Changes in Hevy: an edit, a deletion, a new workout (the delta's), then one more announced by a webhook.
     const [a, b] = t.hevy.listWorkouts(apiKey);
@@ -107,23 +117,24 @@ describe("POST /admin/v1/users/{id}/move", () => {
     expect((await requestMove(t, user, to)).status).toBe(202);
     const announced = putWorkout(t, apiKey);
     expect((await sendWebhook(t, apiKey, announced.id)).status).toBe(200);
-    const queued = t.queue.take();
-    expect(queued.map((m) => m.type).sort()).toEqual(["move_user", "webhook_workout"]);
+    const [webhookJob, ...none] = t.queue.take();
+    expect([webhookJob!.type, none]).toEqual(["webhook_workout", []]);
+    const [move] = dueNow(t);
+    t.queue.take();
+    expect(move!.type).toBe("move_user");
     // The webhook's fetch comes first and waits for the move (sent again with a delay).
-    const webhookJob = queued.find((m) => m.type === "webhook_workout")!;
     expect((await deliver(t, QUEUE, webhookJob, 1, deltaOptions())).retryMessages).toEqual([]);
     expect(t.queue.delayed.map((d) => d.body)).toContainEqual(webhookJob);
     // The move runs to completion while the delta is still held.
-    expect((await deliver(t, QUEUE, queued.find((m) => m.type === "move_user")!, 1, deltaOptions())).retryMessages).toEqual([]);
-    expect((await shardOf(user.id)).shard).toBe(to);
+    expect((await deliver(t, QUEUE, move, 1, deltaOptions())).retryMessages).toEqual([]);
+    expect((await directoryOf(user.id)).shard).toBe(to);
 
     held.release();
     await running; // its writes were fenced: nothing in the old shard, nothing half-written in the new one
     expect(nothing(await rowsIn(dataDbs()[from + 1]!, user.id))).toBe(true);
 
     // What the queue would deliver later: the webhook's fetch, and the catch-up the move queued.
-    const later = t.queue.delayed.splice(0).map((d) => d.body);
-    for (const m of later) t.queue.messages.push(m as SyncMessage);
+    dueNow(t);
     await drainQueue(t, deltaOptions());
     expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
     const target = await rowsIn(dataDbs()[to + 1]!, user.id);
@@ -133,21 +144,52 @@ describe("POST /admin/v1/users/{id}/move", () => {
 
   it("is safe to run again: a redelivered move, and a move to where the user already is, change nothing", async () => {
     const { user } = await connected(t, 6);
-    const from = (await shardOf(user.id)).shard!;
+    const from = (await directoryOf(user.id)).shard!;
     const to = 1 - from;
     const before = await stored(user.id);
     expect((await requestMove(t, user, to)).status).toBe(202);
-    const [move] = t.queue.take();
-    await deliver(t, QUEUE, move, 1, deltaOptions());
-    await deliver(t, QUEUE, move, 2, deltaOptions()); // the queue delivers it again
+    const [move] = dueNow(t);
     t.queue.take();
-    expect((await requestMove(t, user, to)).status).toBe(202); // already there
+    // Another delivery holds the move: this one waits.
+    await env.DB.prepare("UPDATE users SET move_lease_until = ? WHERE id = ?").bind(Date.now() + 60_000, user.id).run();
+    const waiting = await deliver(t, QUEUE, move, 1, deltaOptions());
+    expect(waiting.retryMessages).toHaveLength(1);
+    expect(waiting.delaySeconds).toBeGreaterThanOrEqual(60);
+    expect(await directoryOf(user.id)).toMatchObject({ shard: from, moving_to: to });
+    await env.DB.prepare("UPDATE users SET move_lease_until = NULL WHERE id = ?").bind(user.id).run();
+    await deliver(t, QUEUE, move, 2, deltaOptions());
+    await deliver(t, QUEUE, move, 3, deltaOptions()); // the queue delivers it again: the move is over, nothing happens
+    t.queue.take();
+    const again = await requestMove(t, user, to); // already there
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual({ id: user.id, shard: to, moving_to: null });
+    expect(t.queue.delayed).toEqual([]);
+    // A message of an earlier move (another move id) does nothing either.
+    await deliver(t, QUEUE, { ...move, moveId: crypto.randomUUID() }, 1, deltaOptions());
     await drainQueue(t, deltaOptions());
-    expect(await shardOf(user.id)).toEqual({ shard: to, moving_to: null, move_cleanup: null });
+    expect(await directoryOf(user.id)).toEqual({ shard: to, moving_to: null, move_cleanup: null });
     expect(await stored(user.id)).toEqual(before);
     const rows = await rowsIn(dataDbs()[to + 1]!, user.id);
     expect(rows.hevy_workouts).toBe(6);
     expect(nothing(await rowsIn(dataDbs()[from + 1]!, user.id))).toBe(true);
+  });
+
+  it("while it moves: a zone change waits (409), a queued export ends failed with the reason, and both work after", async () => {
+    const { user } = await connected(t, 3);
+    const to = 1 - (await directoryOf(user.id)).shard!;
+    const exp = await t.request("/api/v1/exports/hevy-csv", { method: "POST", token: user.token, json: {} });
+    expect(exp.status).toBe(202);
+    const { id: exportId } = (await exp.json()) as { id: string };
+    t.queue.take(); // the export job never runs before the move
+    expect((await requestMove(t, user, to)).status).toBe(202);
+    const patch = (zone: string) => t.request(`/admin/v1/users/${user.id}`, { method: "PATCH", token: ADMIN_TOKEN, json: { timezone: zone } });
+    expect((await patch("Asia/Tokyo")).status).toBe(409);
+    dueNow(t);
+    await drainQueue(t, deltaOptions());
+    const view = (await (await t.request(`/api/v1/exports/${exportId}`, { token: user.token })).json()) as { status: string; error: string };
+    expect(view).toMatchObject({ status: "failed" });
+    expect(view.error).toMatch(/moved to another database/);
+    expect((await patch("Asia/Tokyo")).status).toBe(200);
   });
 
   it("refuses a shard this deployment does not have, an unknown user, and a bad body", async () => {
@@ -189,7 +231,7 @@ describe("the upgrade from one database: POST /admin/v1/users/move-legacy", () =
     }
     const before = [];
     for (const { user } of users) {
-      expect(await shardOf(user.id)).toEqual({ shard: null, moving_to: null, move_cleanup: null });
+      expect(await directoryOf(user.id)).toEqual({ shard: null, moving_to: null, move_cleanup: null });
       before.push({ rows: await rowsIn(env.DB, user.id), stored: await stored(user.id), answers: await answers(t, user) });
     }
 
@@ -205,10 +247,11 @@ describe("the upgrade from one database: POST /admin/v1/users/move-legacy", () =
     const res = await t.request("/admin/v1/users/move-legacy", { method: "POST", token: ADMIN_TOKEN });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ queued: 3, remaining: 0 });
+    dueNow(t);
     await drainQueue(t, deltaOptions());
 
     for (const [i, { user, apiKey }] of users.entries()) {
-      expect(await shardOf(user.id)).toEqual({ shard: expected.get(user.id), moving_to: null, move_cleanup: null });
+      expect(await directoryOf(user.id)).toEqual({ shard: expected.get(user.id), moving_to: null, move_cleanup: null });
       const db = await dbOf(user.id);
       expect(db).not.toBe(env.DB);
       // The rows, plus the run of the catch-up delta the move queued.
@@ -238,7 +281,7 @@ describe("placement of new users", () => {
       expect(res.status).toBe(201);
       const { user } = (await res.json()) as { user: { id: string } };
       const shard = counts[1]! < counts[0]! ? 1 : 0;
-      expect((await shardOf(user.id)).shard).toBe(shard);
+      expect((await directoryOf(user.id)).shard).toBe(shard);
       const copy = await dataDbs()[shard + 1]!.prepare("SELECT id, timezone FROM users WHERE id = ?").bind(user.id).first();
       expect(copy).toEqual({ id: user.id, timezone: "Asia/Tokyo" });
       expect(await dataDbs()[shard + 1]!.prepare("SELECT zone FROM hevy_rollup_state WHERE user_id = ?").bind(user.id).first()).toEqual({ zone: "Asia/Tokyo" });

@@ -45,9 +45,12 @@ describe("D1 Sessions and X-VT-Bookmark", () => {
     expect(bookmark).toBeTruthy();
     expect(constraints.at(-1)).toBe("first-primary");
 
+    // Answered as "<the user's shard>~<D1's bookmark>"; the session opens at D1's.
+    const [shard, d1Bookmark] = bookmark!.split("~");
+    expect(shard).toBe(String((await env.DB.prepare("SELECT shard FROM users WHERE id = ?").bind(user.id).first<{ shard: number }>())!.shard));
     const read = await call(app, user, "/api/v1/hevy/summary?weeks=1", { headers: { "x-vt-bookmark": bookmark! } });
     expect(read.status).toBe(200);
-    expect(constraints.at(-1)).toBe(bookmark);
+    expect(constraints.at(-1)).toBe(d1Bookmark);
     expect(read.headers.get("x-vt-bookmark")).toBeTruthy();
     // Without a bookmark a read may take any copy.
     expect((await call(app, user, "/api/v1/hevy/prs")).status).toBe(200);
@@ -65,7 +68,9 @@ describe("D1 Sessions and X-VT-Bookmark", () => {
     // A real bookmark, but another database's (another shard's user, or before a move).
     const other = await createUser(t); // placed on the other shard
     const foreign = (await call(app, other, "/api/v1/recovery/oura", { method: "PUT", json: { items: [{ date: "2026-11-20", score: 70 }] } })).headers.get("x-vt-bookmark");
+    expect(foreign!.split("~")[0]).not.toBe(((await call(app, user, "/api/v1/hevy/prs")).headers.get("x-vt-bookmark") ?? "").split("~")[0]);
     const res = await call(app, user, "/api/v1/hevy/prs", { headers: { "x-vt-bookmark": foreign! } });
     expect(res.status).toBe(200);
+    expect(constraints.at(-1)).toBe("first-unconstrained"); // another database's bookmark is not used here
   });
 });

@@ -21,6 +21,9 @@ export const users = sqliteTable("users", {
   movingTo: integer("moving_to"),
   /** In the directory, after a move switched the user: the database still to clear (-1: DB itself, n: SHARD_n). */
   moveCleanup: integer("move_cleanup"),
+  /** In the directory: the move in progress (or whose cleanup is), and until when one delivery of it holds it. */
+  moveId: text("move_id"),
+  moveLeaseUntil: integer("move_lease_until"),
 });
 
 /**

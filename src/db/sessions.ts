@@ -14,22 +14,27 @@ const BOOKMARK_MAX = 256;
 export interface ShardSession {
   /** The session as a D1Database for Drizzle and raw batches. */
   d1: D1Database;
-  /** The bookmark after the session's last query (null before any). */
+  /** The bookmark to answer: the database's name, "~", and D1's bookmark after the session's last query (null before any). */
   bookmark(): string | null;
 }
 
 /**
- * Opens the request's session on `d1`. A bookmark that is malformed, too long, or from another
- * database (a user moved since) cannot be used: the session then starts at the primary, which
- * is at least as new as anything the client wrote.
+ * Opens the request's session on `d1`, the database named `name` ("db", or the shard's index).
+ * Bookmarks are answered as `<name>~<D1 bookmark>`, and a client's is used only on the database
+ * that gave it: one from another database (a user moved since, or a stale cookie), malformed or
+ * too long is ignored and the session starts as if none had been sent — D1 judges a bookmark only
+ * at the first query, where a foreign one could fail the request.
  */
-export function openShardSession(d1: D1Database, write: boolean, bookmark: string | undefined): ShardSession {
-  const usable = bookmark && bookmark.length <= BOOKMARK_MAX && /^[\w.:-]+$/.test(bookmark) ? bookmark : undefined;
-  let session: D1DatabaseSession;
-  try {
-    session = d1.withSession(write ? "first-primary" : (usable ?? "first-unconstrained"));
-  } catch {
-    session = d1.withSession("first-primary");
-  }
-  return { d1: session as unknown as D1Database, bookmark: () => session.getBookmark() };
+export function openShardSession(d1: D1Database, name: string, write: boolean, bookmark: string | undefined): ShardSession {
+  const prefix = `${name}~`;
+  const own = bookmark && bookmark.length <= BOOKMARK_MAX && bookmark.startsWith(prefix) ? bookmark.slice(prefix.length) : undefined;
+  const usable = own && /^[\w.:-]+$/.test(own) ? own : undefined;
+  const session = d1.withSession(write ? "first-primary" : (usable ?? "first-unconstrained"));
+  return {
+    d1: session as unknown as D1Database,
+    bookmark: () => {
+      const reached = session.getBookmark();
+      return reached ? `${prefix}${reached}` : null;
+    },
+  };
 }

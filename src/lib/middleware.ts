@@ -54,7 +54,7 @@ export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
 /** The deps of `user`'s request: their shard, through a D1 session (src/db/sessions.ts). */
 export function userSession(deps: Deps, user: AuthUser, method: string, bookmark: string | undefined): { deps: Deps; bookmark(): string | null } {
   const shard = forShard(deps, user.shard);
-  const session = openShardSession(shard.d1, method !== "GET" && method !== "HEAD", bookmark);
+  const session = openShardSession(shard.d1, user.shard === null ? "db" : String(user.shard), method !== "GET" && method !== "HEAD", bookmark);
   return { deps: { ...shard, d1: session.d1, db: createDb(session.d1) }, bookmark: session.bookmark };
 }
 

@@ -60,6 +60,8 @@ export const moveUserMessage = z.object({
   type: z.literal("move_user"),
   userId,
   shard: z.number().int().min(0).max(999),
+  /** The move the directory names (users.move_id): a message of an earlier move does nothing. */
+  moveId: z.string().min(1).max(64),
 });
 
 export const syncMessage = z.discriminatedUnion("type", [

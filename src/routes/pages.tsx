@@ -54,14 +54,16 @@ const requireSession: MiddlewareHandler<PageEnv> = async (c, next) => {
   if (!opened) return c.redirect("/login", 302);
   c.set("session", opened.session);
   c.set("user", opened.user);
-  refuseWritesWhileMoving(c.req.method, opened.user);
+  // Logging out writes only the directory: it works during a move.
+  const loggingOut = c.req.path === "/logout";
+  if (!loggingOut) refuseWritesWhileMoving(c.req.method, opened.user);
   // The user's shard through a D1 session; the page session keeps the bookmark of the last write
   // (a cookie beside it), so the page after a form post shows what it did (SPEC §12).
   const session = userSession(c.var.deps, opened.user, c.req.method, getCookie(c, BOOKMARK_COOKIE));
   c.set("deps", session.deps);
   await next();
   const bookmark = session.bookmark();
-  if (bookmark && c.req.method === "POST") setCookie(c, BOOKMARK_COOKIE, bookmark, { ...sessionCookieOptions, maxAge: SESSION_TTL_MS / 1000 });
+  if (bookmark && c.req.method === "POST" && !loggingOut) setCookie(c, BOOKMARK_COOKIE, bookmark, { ...sessionCookieOptions, maxAge: SESSION_TTL_MS / 1000 });
 };
 
 /** Every form POST carries the session's CSRF token, and a cross-site Origin is refused. */
@@ -125,6 +127,7 @@ export const pageRoutes = new Hono<PageEnv>()
   .post("/logout", requireSession, requireCsrf, async (c) => {
     await endSession(c.var.deps, c.var.session);
     deleteCookie(c, SESSION_COOKIE, sessionCookieOptions);
+    deleteCookie(c, BOOKMARK_COOKIE, sessionCookieOptions);
     return c.redirect("/login", 303);
   })
   .get("/hevy", async (c) => {

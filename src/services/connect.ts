@@ -145,7 +145,7 @@ export async function connectHevy(deps: Deps, userId: string, apiKey: string): P
   if (switching) writes.push(deleteExportRowsStatement(deps.db, userId));
   const results = await deps.db.batch(writes as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   if (switching) await removeExportFiles(deps, deps.exportsBucket, userId, results.at(-1) as DeletedExportRow[]);
-  await pruneWebhookRoutes(deps, userId, webhook.webhookSecretDigest);
+  await pruneWebhookRoutes(deps, userId);
   await deps.queue.send(message);
   return getConnectionView(deps, userId);
 }

@@ -180,7 +180,7 @@ export async function disconnectHevy(deps: Deps, userId: string, purge: boolean)
         lastError: null, updatedAt: deps.now(),
       })
       .where(eq(hevyConnections.userId, userId));
-    await pruneWebhookRoutes(deps, userId, null);
+    await pruneWebhookRoutes(deps, userId);
     return;
   }
   // CSV exports are copies of the same Hevy data: their rows go in the same batch, then files and open uploads.
@@ -189,7 +189,7 @@ export async function disconnectHevy(deps: Deps, userId: string, purge: boolean)
     ...purgeStatements(deps.db, userId),
     deleteExportRowsStatement(deps.db, userId),
   ]);
-  await pruneWebhookRoutes(deps, userId, null);
+  await pruneWebhookRoutes(deps, userId);
   await removeExportFiles(deps, deps.exportsBucket, userId, results.at(-1) as DeletedExportRow[]);
 }
 
@@ -228,7 +228,7 @@ export async function rotateWebhookSecret(deps: Deps, userId: string): Promise<C
       updatedAt: deps.now(),
     })
     .where(eq(hevyConnections.userId, userId));
-  await pruneWebhookRoutes(deps, userId, columns.webhookSecretDigest);
+  await pruneWebhookRoutes(deps, userId);
   return getConnectionView(deps, userId);
 }
 

@@ -45,6 +45,15 @@ const ATTEMPTS = 3;
 
 type MoveDeps = Pick<Deps, "directory" | "shards" | "queue" | "now"> & Deps;
 
+/**
+ * Seconds between naming the target and the copy: an API or page write that passed the check a
+ * moment before the directory named it (connecting Hevy takes a few requests to Hevy) has landed
+ * by then, in the old shard, and is copied.
+ */
+export const MOVE_GRACE_SECONDS = 60;
+/** How long one delivery of a move holds it: longer than a queue invocation may run. */
+const LEASE_MS = 15 * 60_000;
+
 /** POST /admin/v1/users/{id}/move: names the target in the directory and queues the move. */
 export async function requestMove(deps: MoveDeps, userId: string, shard: number): Promise<{ id: string; shard: number | null; moving_to: number | null }> {
   if (!deps.shards[shard]) {
@@ -52,16 +61,24 @@ export async function requestMove(deps: MoveDeps, userId: string, shard: number)
   }
   const row = await directoryRow(deps, userId);
   if (!row) throw notFound("No user with this id.");
-  if (row.moving_to !== null && row.moving_to !== shard) {
-    throw new AppError(409, "move_in_progress", "A move is in progress", `The user is being moved to shard ${row.moving_to}; move them again once it is done.`);
+  if (row.move_id !== null) {
+    // A move (or its cleanup) is under way: its message is sent again, in case it was lost.
+    await deps.queue.send(moveMessage(userId, row.moving_to ?? row.shard ?? 0, row.move_id));
+    if (row.moving_to === shard) return { id: userId, shard: row.shard, moving_to: shard };
+    throw new AppError(409, "move_in_progress", "A move is in progress", "The user's last move is still being finished; try again in a few minutes.");
   }
-  if (row.shard !== shard) {
-    await deps.directory.d1.prepare("UPDATE users SET moving_to = ? WHERE id = ? AND (moving_to IS NULL OR moving_to = ?)").bind(shard, userId, shard).run();
-  }
-  // Queued even when already there: a move whose old copy is still to clear finishes that.
-  await deps.queue.send({ type: "move_user", userId, shard } satisfies MoveUserMessage);
-  return { id: userId, shard: row.shard, moving_to: row.shard === shard ? null : shard };
+  if (row.shard === shard) return { id: userId, shard, moving_to: null };
+  const moveId = crypto.randomUUID();
+  const named = await deps.directory.d1
+    .prepare("UPDATE users SET moving_to = ?1, move_id = ?2 WHERE id = ?3 AND move_id IS NULL AND shard IS NOT ?1")
+    .bind(shard, moveId, userId)
+    .run();
+  if (named.meta.changes === 0) throw new AppError(409, "move_in_progress", "A move is in progress", "Another move of this user started just now.");
+  await deps.queue.send(moveMessage(userId, shard, moveId), { delaySeconds: MOVE_GRACE_SECONDS });
+  return { id: userId, shard: row.shard, moving_to: shard };
 }
+
+const moveMessage = (userId: string, shard: number, moveId: string): MoveUserMessage => ({ type: "move_user", userId, shard, moveId });
 
 /** Moves per POST /admin/v1/users/move-legacy: one queue message each. */
 export const ADOPT_MAX = 100;
@@ -86,47 +103,82 @@ interface DirectoryRow {
   shard: number | null;
   moving_to: number | null;
   move_cleanup: number | null;
+  move_id: string | null;
 }
 
 const directoryRow = (deps: Pick<Deps, "directory">, userId: string) =>
-  deps.directory.d1.prepare("SELECT shard, moving_to, move_cleanup FROM users WHERE id = ?").bind(userId).first<DirectoryRow>();
+  deps.directory.d1.prepare("SELECT shard, moving_to, move_cleanup, move_id FROM users WHERE id = ?").bind(userId).first<DirectoryRow>();
 
-/** The queue message's work. */
+/**
+ * The queue message's work, for the move the directory names (`move_id`): one delivery at a time
+ * holds it (a lease in the directory); another waits. The copy runs while the directory still
+ * names the target; the cleanup once it has switched, and never on the shard the user is on.
+ */
 export async function moveUser(deps: MoveDeps, msg: MoveUserMessage): Promise<void> {
-  let row = await directoryRow(deps, msg.userId);
-  if (!row) return;
-  if (row.moving_to === msg.shard) {
-    const source = forShard(deps, row.shard);
-    const target = forShard(deps, msg.shard);
-    const backfillPending = await copyUntilStill(source, target, msg.userId);
-    const switched = await deps.directory.d1
-      .prepare("UPDATE users SET shard = ?, moving_to = NULL, move_cleanup = ? WHERE id = ? AND moving_to = ?")
-      .bind(msg.shard, row.shard ?? -1, msg.userId, msg.shard)
-      .run();
-    if (switched.meta.changes === 0) return; // another delivery switched it meanwhile: it clears up
-    await catchUp(deps, msg.userId, backfillPending);
-    row = await directoryRow(deps, msg.userId);
-    if (!row) return;
+  const now = deps.now();
+  const leased = await deps.directory.d1
+    .prepare("UPDATE users SET move_lease_until = ? WHERE id = ? AND move_id = ? AND (move_lease_until IS NULL OR move_lease_until < ?)")
+    .bind(now + LEASE_MS, msg.userId, msg.moveId, now)
+    .run();
+  if (leased.meta.changes === 0) {
+    const row = await directoryRow(deps, msg.userId);
+    if (row?.move_id === msg.moveId) throw new RetryLater(60, "another delivery of this move is running");
+    return; // a move that is over (or another one): nothing for this message to do
   }
-  if (row.move_cleanup !== null && row.shard === msg.shard) {
-    const old = forShard(deps, row.move_cleanup === -1 ? null : row.move_cleanup);
-    // A user placed before sharding: the directory row is theirs and stays; a shard's copy goes.
-    await runBatch(old.d1, clearStatements(msg.userId, row.move_cleanup !== -1));
-    await deps.directory.d1.prepare("UPDATE users SET move_cleanup = NULL WHERE id = ? AND move_cleanup = ?").bind(msg.userId, row.move_cleanup).run();
+  try {
+    let row = (await directoryRow(deps, msg.userId))!;
+    if (row.moving_to !== null && row.moving_to !== row.shard) {
+      const source = forShard(deps, row.shard);
+      const target = forShard(deps, row.moving_to);
+      const copied = await copyUntilStill(source, target, msg.userId);
+      const switched = await deps.directory.d1
+        .prepare("UPDATE users SET shard = moving_to, moving_to = NULL, move_cleanup = ? WHERE id = ? AND move_id = ? AND moving_to = ?")
+        .bind(row.shard ?? -1, msg.userId, msg.moveId, row.moving_to)
+        .run();
+      if (switched.meta.changes === 0) return;
+      await interruptExports(target, msg.userId);
+      await catchUp(deps, msg.userId, copied.backfillPending);
+      // A write that reached the old copy after the last look would be lost with it: keep it then.
+      if ((await fingerprint(source.d1, msg.userId)).value !== copied.fingerprint) {
+        console.error(JSON.stringify({ level: "error", msg: "move: the old copy changed after the copy; kept for the operator", user_id: msg.userId }));
+        await deps.directory.d1.prepare("UPDATE users SET move_id = NULL, move_cleanup = NULL WHERE id = ? AND move_id = ?").bind(msg.userId, msg.moveId).run();
+        return;
+      }
+      row = (await directoryRow(deps, msg.userId))!;
+    }
+    if (row.moving_to === null && row.move_cleanup !== null && row.move_cleanup !== (row.shard ?? -1)) {
+      const old = forShard(deps, row.move_cleanup === -1 ? null : row.move_cleanup);
+      // A user placed before sharding: the directory row is theirs and stays; a shard's copy goes.
+      await runBatch(old.d1, clearStatements(msg.userId, row.move_cleanup !== -1));
+    }
+    await deps.directory.d1.prepare("UPDATE users SET move_cleanup = NULL, move_id = NULL WHERE id = ? AND move_id = ? AND moving_to IS NULL").bind(msg.userId, msg.moveId).run();
+  } finally {
+    await deps.directory.d1.prepare("UPDATE users SET move_lease_until = NULL WHERE id = ? AND move_id = ?").bind(msg.userId, msg.moveId).run();
   }
+}
+
+/**
+ * An export that was queued or running when the user moved: its job wrote to the old copy (and is
+ * fenced off from it), so in the new one it is marked failed — the user requests a new one.
+ */
+async function interruptExports(target: Deps, userId: string): Promise<void> {
+  await target.d1
+    .prepare("UPDATE exports SET status = 'failed', error = 'Interrupted when your data moved to another database: request a new export.', completed_at = ? WHERE user_id = ? AND status IN ('queued', 'running')")
+    .bind(target.now(), userId)
+    .run();
 }
 
 /**
  * Fences the source, copies, and checks nothing was written to the source meanwhile (else again).
  * Returns whether the user's backfill was unfinished (the catch-up resumes it).
  */
-async function copyUntilStill(source: Deps, target: Deps, userId: string): Promise<boolean> {
+async function copyUntilStill(source: Deps, target: Deps, userId: string): Promise<{ backfillPending: boolean; fingerprint: string }> {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     await source.d1.prepare("UPDATE hevy_connections SET key_epoch = ? WHERE user_id = ? AND key_epoch IS NOT NULL").bind(crypto.randomUUID(), userId).run();
     const before = await fingerprint(source.d1, userId);
     await runBatch(target.d1, clearStatements(userId, true));
     await copyUser(source.d1, target.d1, userId);
-    if ((await fingerprint(source.d1, userId)).value === before.value) return before.backfillPending;
+    if ((await fingerprint(source.d1, userId)).value === before.value) return { backfillPending: before.backfillPending, fingerprint: before.value };
   }
   throw new RetryLater(30, "the user's rows kept changing in the old shard during the copy");
 }
@@ -135,12 +187,19 @@ async function copyUntilStill(source: Deps, target: Deps, userId: string): Promi
 async function fingerprint(d1: D1Database, userId: string): Promise<{ value: string; backfillPending: boolean }> {
   const row = await d1
     .prepare(
-      `SELECT (SELECT json_array(updated_at, key_epoch, backfill_state) FROM hevy_connections WHERE user_id = ?1) AS connection,
-        (SELECT json_array(count(*), max(started_at), max(finished_at)) FROM sync_runs WHERE user_id = ?1) AS runs,
-        (SELECT json_array(count(*), max(synced_at), max(hevy_updated_at)) FROM hevy_workouts WHERE user_id = ?1) AS workouts,
+      `SELECT (SELECT json_array(updated_at, key_epoch, status, backfill_state, backfill_run_id, backfill_pages_done, events_cursor,
+            api_key_envelope, webhook_secret_digest, webhook_secret_envelope, hevy_paused_until, last_error)
+          FROM hevy_connections WHERE user_id = ?1) AS connection,
+        (SELECT json_array(count(*), max(started_at), max(finished_at), total(upserts)) FROM sync_runs WHERE user_id = ?1) AS runs,
+        (SELECT json_array(count(*), max(synced_at), max(hevy_updated_at), max(deleted_at)) FROM hevy_workouts WHERE user_id = ?1) AS workouts,
         (SELECT json_array(count(*), max(received_at)) FROM source_workouts WHERE user_id = ?1) AS sources,
         (SELECT json_array(count(*), max(received_at)) FROM daily_recovery WHERE user_id = ?1) AS recovery,
-        (SELECT json_array(count(*), max(created_at)) FROM exports WHERE user_id = ?1) AS exports,
+        (SELECT json_group_array(json_array(id, status, upload_id, row_count, size_bytes)) FROM exports WHERE user_id = ?1) AS exports,
+        (SELECT json_array(count(*), max(synced_at)) FROM hevy_exercise_templates WHERE user_id = ?1) AS templates,
+        (SELECT json_array(count(*), total(workouts), total(volume_kg)) FROM hevy_weeks WHERE user_id = ?1) AS weeks,
+        (SELECT zone FROM hevy_rollup_state WHERE user_id = ?1) AS rollups,
+        (SELECT count(*) FROM hevy_skipped_workouts WHERE user_id = ?1) AS skipped,
+        (SELECT timezone FROM users WHERE id = ?1) AS zone,
         (SELECT backfill_state FROM hevy_connections WHERE user_id = ?1) AS backfill`,
     )
     .bind(userId)

@@ -19,9 +19,9 @@ type UserDeps = Pick<Deps, "directory" | "shards" | "now">;
 
 /**
  * Creates a user and their first API token. The token is returned once and stored only as a digest.
- * The user is placed on the shard with the fewest users (ties: the lowest index; SPEC §12), where a
- * copy of the user row (the rows' foreign key, and the zone the rollups need) and the rollup state
- * go first; then the directory row and the token, which make the user exist.
+ * The user is placed on the shard with the fewest users (ties: the lowest index; SPEC §12), which
+ * gets a copy of the user row (the rows' foreign key, and the zone the rollups need) and the
+ * rollup state.
  */
 export async function createUser(deps: UserDeps, input: { email: string; timezone: string }): Promise<CreatedUser> {
   const directory = deps.directory.db;
@@ -37,14 +37,8 @@ export async function createUser(deps: UserDeps, input: { email: string; timezon
   const row = { id: user.id, email, timezone: user.timezone, createdAt: now };
   // No workouts yet: the weekly rollups are complete (empty) in the user's zone.
   const state = (db: Db) => db.insert(hevyRollupState).values({ userId: user.id, zone: user.timezone });
-  if (shard !== null) {
-    const shardDb = createDb(deps.shards[shard]!);
-    // A copy left by a creation that failed after this step (same email, never used) is replaced.
-    await shardDb.batch([
-      shardDb.insert(users).values(row).onConflictDoUpdate({ target: users.email, set: { id: user.id, timezone: user.timezone, createdAt: now } }),
-      state(shardDb),
-    ]);
-  }
+  // The directory decides (one email, one user); then the shard's copy of the row, which the
+  // user's rows there refer to. If that fails, the directory row goes again: no user half made.
   try {
     await directory.batch([
       directory.insert(users).values({ ...row, shard }),
@@ -55,6 +49,19 @@ export async function createUser(deps: UserDeps, input: { email: string; timezon
     // A concurrent request registered the same email between the check and the insert.
     if (String(err).includes("UNIQUE constraint failed: users.email")) throw emailTaken(email);
     throw err;
+  }
+  if (shard !== null) {
+    const shardDb = createDb(deps.shards[shard]!);
+    try {
+      // A copy left by a creation that failed after this step (same email, never used) is replaced.
+      await shardDb.batch([
+        shardDb.insert(users).values(row).onConflictDoUpdate({ target: users.email, set: { id: user.id, timezone: user.timezone, createdAt: now } }),
+        state(shardDb),
+      ]);
+    } catch (err) {
+      await directory.batch([directory.delete(apiTokens).where(eq(apiTokens.userId, user.id)), directory.delete(users).where(eq(users.id, user.id))]);
+      throw err;
+    }
   }
   return { user, apiToken };
 }
@@ -101,15 +108,20 @@ export async function changeTimezone(
 ): Promise<AuthUser> {
   const directory = deps.directory.db;
   const row = await directory
-    .select({ id: users.id, email: users.email, timezone: users.timezone, shard: users.shard })
+    .select({ id: users.id, email: users.email, timezone: users.timezone, shard: users.shard, moveId: users.moveId })
     .from(users)
     .where(eq(users.id, userId))
     .get();
   if (!row) throw notFound("No user with this id.");
-  if (row.timezone === timezone) return row;
+  if (row.moveId !== null) {
+    throw new AppError(409, "user_moving", "The user is being moved", "The user's data is moving to another database; change the zone once the move is done.");
+  }
+  const shard = forShard(deps as Deps, row.shard);
+  // Already the zone, here and in the shard's copy (a retry after a failure between the two): done.
+  const copy = await shard.db.select({ timezone: users.timezone }).from(users).where(eq(users.id, userId)).get();
+  if (row.timezone === timezone && copy?.timezone === timezone) return { id: row.id, email: row.email, timezone, shard: row.shard };
   // The shard first: once its rollups stop counting, readers in either zone compute from the rows,
   // so a directory update that fails after it (retried by the caller) leaves every answer right.
-  const shard = forShard(deps as Deps, row.shard);
   const results = await runBatch(shard.d1, [
     shard.db.update(users).set({ timezone }).where(eq(users.id, userId)),
     shard.db.delete(hevyRollupState).where(eq(hevyRollupState.userId, userId)),
@@ -122,5 +134,5 @@ export async function changeTimezone(
   if (row.shard !== null) await directory.update(users).set({ timezone }).where(eq(users.id, userId));
   // If the send fails, the hourly cron queues the rebuild (src/services/metrics/rollup-rebuild.ts).
   if ((results.at(-1)?.meta.changes ?? 0) === 0) await deps.queue.send(rebuildMessage(userId));
-  return { ...row, timezone };
+  return { id: row.id, email: row.email, timezone, shard: row.shard };
 }

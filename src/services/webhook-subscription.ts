@@ -1,5 +1,5 @@
 import { and, eq, ne } from "drizzle-orm";
-import { webhookRoutes } from "../db/schema";
+import { hevyConnections, webhookRoutes } from "../db/schema";
 import type { Deps } from "../deps";
 import { HevyError, type HevyClient } from "../hevy/client";
 import { type Keyring, KeyringError, randomSecret, sha256Hex } from "../lib/crypto";
@@ -78,11 +78,13 @@ export async function subscribeWebhook(
 }
 
 /**
- * Drops the user's webhook routes other than `keep` (the digest their connection now stores; null
- * when it stores none): run after the connection row's write, never before — until then the old
- * route may still be the one Hevy calls.
+ * Drops the user's webhook routes other than the one their connection stores now, read back from
+ * the shard after the write (two rotations at once agree on the last one written): run after the
+ * connection row's write, never before — until then the old route may still be the one Hevy calls.
  */
-export async function pruneWebhookRoutes(deps: Pick<Deps, "directory">, userId: string, keep: string | null): Promise<void> {
+export async function pruneWebhookRoutes(deps: Pick<Deps, "directory" | "db">, userId: string): Promise<void> {
+  const row = await deps.db.select({ digest: hevyConnections.webhookSecretDigest }).from(hevyConnections).where(eq(hevyConnections.userId, userId)).get();
+  const keep = row?.digest ?? null;
   const db = deps.directory.db;
   await db.delete(webhookRoutes).where(keep === null ? eq(webhookRoutes.userId, userId) : and(eq(webhookRoutes.userId, userId), ne(webhookRoutes.secretDigest, keep)));
 }
