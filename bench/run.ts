@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { benchBackfill } from "./backfill.ts";
 import { benchExport } from "./export.ts";
 import { benchLoad } from "./load.ts";
+import { benchMultiUser } from "./multiuser.ts";
 import { benchStorage } from "./storage.ts";
 import { benchSummary } from "./summary.ts";
 import { benchUnified } from "./unified.ts";
@@ -44,6 +45,22 @@ const suites: Record<string, () => Promise<unknown>> = {
     });
     console.log("load: concurrent API reads and webhook deliveries:", JSON.stringify(result, null, 2));
     if (result.errors > 0 || result.webhooks.missing > 0) console.error(`load: BAR MISSED — ${result.errors} errors, ${result.webhooks.missing} webhook workouts not stored`);
+    return result;
+  },
+  multiuser: async () => {
+    // One shard, then every shard of wrangler.toml, same load. A smoke run: BENCH_MULTI_USERS=10 BENCH_MULTI_REQUESTS=200.
+    const result = await benchMultiUser({
+      users: Number(process.env.BENCH_MULTI_USERS ?? 200),
+      workoutsPerUser: Number(process.env.BENCH_MULTI_WORKOUTS ?? 30),
+      requests: Number(process.env.BENCH_MULTI_REQUESTS ?? 4_000),
+      seconds: Number(process.env.BENCH_MULTI_SECONDS ?? 60),
+      concurrency: Number(process.env.BENCH_MULTI_CONCURRENCY ?? 16),
+      layouts: [1, 2],
+    });
+    console.log("many users over the shards: one shard, then two, same load:", JSON.stringify(result, null, 2));
+    for (const l of result.layouts) {
+      if (l.errors > 0 || l.webhooks.missing > 0) console.error(`multiuser (${l.shards} shard(s)): BAR MISSED — ${l.errors} errors, ${l.webhooks.missing} webhook workouts not stored`);
+    }
     return result;
   },
   delta: async () => {

@@ -3,7 +3,7 @@
 // the browser tests.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,13 +39,19 @@ const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true"
  * temporary directory (wrangler dev reloads on file changes, and a reload drops
  * in-flight queue messages), with a fresh state directory and migrations applied.
  */
-export async function startWorker(hevyUrl: string, options: { port?: number } = {}): Promise<WorkerUnderTest> {
+export async function startWorker(hevyUrl: string, options: { port?: number; shards?: number } = {}): Promise<WorkerUnderTest> {
   const stateDir = mkdtempSync(join(tmpdir(), "vt-bench-"));
   const app = join(stateDir, "app");
   for (const entry of ["src", "migrations", "wrangler.toml", "package.json", "tsconfig.json"]) {
     cpSync(join(ROOT, entry), join(app, entry), { recursive: true });
   }
   symlinkSync(join(ROOT, "node_modules"), join(app, "node_modules"));
+  // `shards`: keep only SHARD_0 … SHARD_{shards-1} of wrangler.toml (a benchmark compares layouts).
+  if (options.shards !== undefined) {
+    const toml = readFileSync(join(app, "wrangler.toml"), "utf8");
+    const kept = toml.replace(/\[\[d1_databases\]\]\s*\nbinding = "SHARD_(\d+)"[\s\S]*?(?=\n\[|$)/g, (block, n: string) => (Number(n) < options.shards! ? block : ""));
+    writeFileSync(join(app, "wrangler.toml"), kept);
+  }
   const state = join(stateDir, "state");
   for (const binding of d1Bindings(app)) {
     const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", binding, "--local", "--persist-to", state], {
