@@ -10,7 +10,7 @@
 // and WHOOP/Oura scores are PUT through the sources and recovery routes.
 import { FakeHevy } from "../test/fakes/hevy.ts";
 import { startFakeHevyServer } from "../test/fakes/serve.ts";
-import { api, createUser, percentile, round, startWorker } from "./lib.ts";
+import { api, createUser, drive, mixPicker, percentile, round, startWorker } from "./lib.ts";
 
 export interface LoadOptions {
   workouts: number;
@@ -102,36 +102,12 @@ export async function benchLoad(options: LoadOptions): Promise<LoadResult> {
       }
     };
 
-    const total = MIX.reduce((n, [, w]) => n + w, 0);
-    const pick = (i: number) => { // a fixed, interleaved sequence: the mix is the same in every run
-      let r = (i * 37) % total;
-      for (const [kind, w] of MIX) if ((r -= w) < 0) return kind;
-      return MIX[0]![0];
-    };
-    const samples = new Map<string, number[]>(MIX.map(([k]) => [k, []]));
-    const errors = new Map<string, number>(MIX.map(([k]) => [k, 0]));
-    const errorSamples: string[] = [];
-    let issued = 0;
+    const pick = mixPicker(MIX);
     const start = performance.now();
-    const deadline = start + options.seconds * 1000;
-    await Promise.all(Array.from({ length: options.concurrency }, async () => {
-      while (issued < options.requests && performance.now() < deadline) {
-        const kind = pick(issued++);
-        const t0 = performance.now();
-        let failure: string | null;
-        try {
-          failure = await run(kind);
-        } catch (err) {
-          failure = `request failed: ${String(err)}`;
-        }
-        samples.get(kind)!.push(performance.now() - t0);
-        if (failure) {
-          errors.set(kind, errors.get(kind)! + 1);
-          if (errorSamples.length < 10) errorSamples.push(`${kind}: ${failure}`);
-        }
-      }
-    }));
-    const seconds = (performance.now() - start) / 1000;
+    const { samples, errors, errorSamples, seconds } = await drive(options, MIX.map(([k]) => k), (i) => {
+      const kind = pick(i);
+      return { kind, call: () => run(kind) };
+    });
 
     // Every announced workout must land: the queued fetches keep draining after the load stops.
     // Read back through the API (updated_since = the run's start), not from D1 behind the Worker.

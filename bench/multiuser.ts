@@ -8,7 +8,7 @@
 // workout a webhook announced got stored.
 import { FakeHevy } from "../test/fakes/hevy.ts";
 import { startFakeHevyServer } from "../test/fakes/serve.ts";
-import { api, createUser, percentile, round, startWorker, type WorkerUnderTest } from "./lib.ts";
+import { api, createUser, drive, mixPicker, percentile, round, startWorker, type WorkerUnderTest } from "./lib.ts";
 
 export interface MultiUserOptions {
   users: number;
@@ -94,38 +94,13 @@ async function runLayout(options: MultiUserOptions, shards: number): Promise<Lay
       }
     };
 
-    const total = MIX.reduce((n, [, w]) => n + w, 0);
-    const pick = (i: number) => {
-      let r = (i * 37) % total;
-      for (const [kind, w] of MIX) if ((r -= w) < 0) return kind;
-      return MIX[0]![0];
-    };
-    const samples = new Map<string, number[]>(MIX.map(([k]) => [k, []]));
-    const errors = new Map<string, number>(MIX.map(([k]) => [k, 0]));
-    const errorSamples: string[] = [];
-    let issued = 0;
-    const start = performance.now();
-    const deadline = start + options.seconds * 1000;
-    await Promise.all(Array.from({ length: options.concurrency }, async () => {
-      while (issued < options.requests && performance.now() < deadline) {
-        const i = issued++;
-        const kind = pick(i);
-        const user = users[(i * 7919) % users.length]!; // every user, spread over the run
-        const t0 = performance.now();
-        let failure: string | null;
-        try {
-          failure = await run(kind, user);
-        } catch (err) {
-          failure = `request failed: ${String(err)}`;
-        }
-        samples.get(kind)!.push(performance.now() - t0);
-        if (failure) {
-          errors.set(kind, errors.get(kind)! + 1);
-          if (errorSamples.length < 10) errorSamples.push(`${kind}: ${failure}`);
-        }
-      }
-    }));
-    const seconds = (performance.now() - start) / 1000;
+    const pick = mixPicker(MIX);
+    const driven = await drive(options, MIX.map(([k]) => k), (i) => {
+      const kind = pick(i);
+      const user = users[(i * 7919) % users.length]!; // every user, spread over the run
+      return { kind, call: () => run(kind, user) };
+    });
+    const { samples, errors, errorSamples, seconds } = driven;
 
     // Every announced workout must be stored, read back through each user's API.
     let missing = announced.length;
