@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../src/app";
 import type { SyncMessage } from "../src/queue/messages";
 import { ADMIN_TOKEN, dataDbs, dbOf, type TestUser } from "./helpers";
 import { deliver, drainQueue, QUEUE } from "./queue-helpers";
@@ -287,5 +288,70 @@ describe("placement of new users", () => {
       expect(await dataDbs()[shard + 1]!.prepare("SELECT zone FROM hevy_rollup_state WHERE user_id = ?").bind(user.id).first()).toEqual({ zone: "Asia/Tokyo" });
       expect(await env.DB.prepare("SELECT count(*) AS n FROM hevy_rollup_state WHERE user_id = ?").bind(user.id).first()).toEqual({ n: 0 });
     }
+  });
+});
+
+describe("a webhook delivery racing the end of a move", () => {
+  const t = useSyncContext();
+
+  it("read the old shard after its copy was cleared: it looks again where the directory says now, and is queued", async () => {
+    const { user, apiKey } = await connected(t, 3);
+    const from = (await directoryOf(user.id)).shard!;
+    const to = 1 - from;
+    expect((await requestMove(t, user, to)).status).toBe(202);
+    const [move] = dueNow(t);
+    t.queue.take();
+    const created = putWorkout(t, apiKey);
+    const delivery = t.hevy.webhookDelivery(apiKey, created.id)!;
+    // The intake has read the directory (the old shard); just before it reads the old shard's
+    // connection row, the move runs to its end and clears that copy.
+    const oldShard = dataDbs()[from + 1]!;
+    let raced = false;
+    const wrapD1 = (d1: D1Database): D1Database => {
+      if (d1 !== oldShard) return d1;
+      return new Proxy(d1, {
+        get(target, prop) {
+          if (prop === "prepare") {
+            return (query: string) => {
+              const statement = target.prepare(query);
+              if (raced || !/webhook_secret_digest/.test(query) || !/from "hevy_connections"/i.test(query)) return statement;
+              raced = true;
+              return new Proxy(statement, {
+                get(s, p) {
+                  if (p === "bind") return (...values: unknown[]) => {
+                    const bound = s.bind(...values);
+                    return new Proxy(bound, {
+                      get(b, q) {
+                        const v = Reflect.get(b, q);
+                        if (q === "all" || q === "first" || q === "raw" || q === "run") {
+                          return async (...args: unknown[]) => {
+                            await deliver(t, QUEUE, move, 1, deltaOptions());
+                            return (v as (...a: unknown[]) => unknown).apply(b, args);
+                          };
+                        }
+                        return typeof v === "function" ? v.bind(b) : v;
+                      },
+                    });
+                  };
+                  const v = Reflect.get(s, p);
+                  return typeof v === "function" ? v.bind(s) : v;
+                },
+              });
+            };
+          }
+          const v = Reflect.get(target, prop);
+          return typeof v === "function" ? v.bind(target) : v;
+        },
+      });
+    };
+    const app = createApp({ deps: { wrapD1, queue: t.queue as unknown as Queue<SyncMessage> } });
+    const res = await app.fetch(new Request(`https://vitaltrends.test${new URL(delivery.url).pathname}`, { method: "POST", headers: delivery.headers, body: await delivery.text() }), t.env);
+    expect(raced).toBe(true);
+    expect((await directoryOf(user.id)).shard).toBe(to);
+    expect(res.status).toBe(200);
+    expect(t.queue.messages.map((m) => m.type)).toContain("webhook_workout");
+    dueNow(t);
+    await drainQueue(t, deltaOptions());
+    expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
   });
 });

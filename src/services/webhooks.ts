@@ -36,24 +36,34 @@ export async function acceptWebhookDelivery(
   // The directory names the secret's user and so their shard (SPEC §12); the shard's connection
   // row, which must still hold this secret, is the authority.
   const digest = await sha256Hex(secret);
-  const route = await deps.directory.db
-    .select({ userId: webhookRoutes.userId, shard: users.shard })
-    .from(webhookRoutes)
-    .innerJoin(users, eq(users.id, webhookRoutes.userId))
-    .where(eq(webhookRoutes.secretDigest, digest))
-    .get();
+  const routeOf = () =>
+    deps.directory.db
+      .select({ userId: webhookRoutes.userId, shard: users.shard })
+      .from(webhookRoutes)
+      .innerJoin(users, eq(users.id, webhookRoutes.userId))
+      .where(eq(webhookRoutes.secretDigest, digest))
+      .get();
+  const connectionOf = (route: { userId: string; shard: number | null }) =>
+    forShard(deps, route.shard).db
+      .select({
+        userId: hevyConnections.userId,
+        status: hevyConnections.status,
+        authEnvelope: hevyConnections.webhookAuthEnvelope,
+        hevyPausedUntil: hevyConnections.hevyPausedUntil,
+      })
+      .from(hevyConnections)
+      .where(and(eq(hevyConnections.userId, route.userId), eq(hevyConnections.webhookSecretDigest, digest)))
+      .get();
+  let route = await routeOf();
   if (!route) throw unknown;
+  let row = await connectionOf(route);
+  if (!row) {
+    // The user may have just moved to another shard (the old copy cleared after the directory was
+    // read): look once more where the directory says now.
+    const again = await routeOf();
+    if (again && again.shard !== route.shard) row = await connectionOf((route = again));
+  }
   const shardDeps = forShard(deps, route.shard);
-  const row = await shardDeps.db
-    .select({
-      userId: hevyConnections.userId,
-      status: hevyConnections.status,
-      authEnvelope: hevyConnections.webhookAuthEnvelope,
-      hevyPausedUntil: hevyConnections.hevyPausedUntil,
-    })
-    .from(hevyConnections)
-    .where(and(eq(hevyConnections.userId, route.userId), eq(hevyConnections.webhookSecretDigest, digest)))
-    .get();
   if (!row || !row.authEnvelope) throw unknown;
 
   const expected = await openStored(deps.keyring, row.authEnvelope, aad.webhookAuth(row.userId));
