@@ -4,7 +4,7 @@ export interface LayoutProps {
   title: string;
   /** The signed-in user's email and CSRF token; absent on the login page. */
   session?: { email: string; csrf: string };
-  current?: "hub" | "connection";
+  current?: "hub" | "connection" | "workouts";
   nonce?: string;
   script?: string;
   children?: Child;
@@ -25,6 +25,7 @@ export function Layout(props: LayoutProps) {
           {props.session && (
             <>
               <a href="/hevy" aria-current={props.current === "hub" ? "page" : undefined}>Hevy hub</a>
+              <a href="/workouts" aria-current={props.current === "workouts" ? "page" : undefined}>Workouts</a>
               <a href="/connections/hevy" aria-current={props.current === "connection" ? "page" : undefined}>Connections → Hevy</a>
               <form method="post" action="/logout">
                 <input type="hidden" name="_csrf" value={props.session.csrf} />

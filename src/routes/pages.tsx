@@ -2,7 +2,9 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv, AuthUser } from "../env";
 import { randomSecret, timingSafeEqualStrings } from "../lib/crypto";
-import { AppError } from "../lib/errors";
+import { AppError, notFound } from "../lib/errors";
+import { DEFAULT_LIMIT } from "../lib/list-query";
+import { validate } from "../lib/validation";
 import { limitBody, refuseWritesWhileMoving, userSession } from "../lib/middleware";
 import { endSession, openSession, SESSION_COOKIE, SESSION_TTL_MS, sealSession, type Session, startSession } from "../lib/session";
 import { ConnectionPage } from "../pages/connection";
@@ -10,11 +12,17 @@ import { HubPage } from "../pages/hub";
 import { Layout } from "../pages/layout";
 import { LoginPage } from "../pages/login";
 import { STYLESHEET } from "../pages/styles";
+import { WorkoutPage } from "../pages/workout";
+import { WorkoutsPage } from "../pages/workouts";
 import { connectHevy } from "../services/connect";
 import { disconnectHevy, findConnection, connectionView, requestSync, rotateWebhookSecret } from "../services/connections";
 import { csvDownloadResponse, latestExport, openExport, requestExport } from "../services/exports";
 import { getSummary } from "../services/metrics/summary";
 import { userForToken } from "../services/users";
+import { listUnified } from "../services/unified";
+import { getWorkout } from "../services/workouts";
+import { unifiedListQuery } from "./unified";
+import { workoutIdParam } from "./workouts";
 
 type PageEnv = AppEnv & { Variables: AppEnv["Variables"] & { session: Session; nonce: string } };
 
@@ -22,6 +30,7 @@ const LOGIN_CSRF_COOKIE = "vt_login";
 const HOME = "/hevy";
 const CONNECTION = "/connections/hevy";
 const HUB_WEEKS = [4, 12, 26, 52];
+const FEED_PAGE = DEFAULT_LIMIT;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const NOTICES: Record<string, string> = {
@@ -101,6 +110,8 @@ export const pageRoutes = new Hono<PageEnv>()
   .use("/logout", securityHeaders, limitBody(64 * 1024))
   .use("/connections/*", securityHeaders, limitBody(64 * 1024))
   .use("/hevy", securityHeaders, requireSession)
+  .use("/workouts", securityHeaders, requireSession)
+  .use("/workouts/hevy/:id", securityHeaders, requireSession)
   .get("/", (c) => c.redirect(HOME, 302))
   .get("/login", async (c) => {
     const csrf = randomSecret(24);
@@ -135,6 +146,24 @@ export const pageRoutes = new Hono<PageEnv>()
     const user = c.var.user;
     const [summary, connection] = await Promise.all([getSummary(c.var.deps, user, weeks), findConnection(c.var.deps.db, user.id)]);
     return c.html(<HubPage email={user.email} csrf={c.var.session.csrf} summary={summary} weeks={weeks} connected={Boolean(connection)} />);
+  })
+  // SPEC §13: the unified feed as a page, with the API's own query rules (a bad query is a 400 page).
+  .get("/workouts", validate("query", unifiedListQuery), async (c) => {
+    const q = c.req.valid("query");
+    const user = c.var.user;
+    const page = await listUnified(c.var.deps, user.id, { from: q.from, to: q.to, source: q.source, limit: FEED_PAGE, cursor: q.cursor });
+    const query = { source: q.source, from: c.req.query("from"), to: c.req.query("to") };
+    return c.html(
+      <WorkoutsPage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} query={query} paged={Boolean(q.cursor)} rows={page.data} nextCursor={page.next_cursor} />,
+    );
+  })
+  // One Hevy workout; a malformed id is as unknown as another user's (the 404 page).
+  .get("/workouts/hevy/:id", async (c) => {
+    const parsed = workoutIdParam.safeParse({ id: c.req.param("id") });
+    if (!parsed.success) throw notFound("No Hevy workout with this id.");
+    const user = c.var.user;
+    const workout = await getWorkout(c.var.deps, user.id, parsed.data.id);
+    return c.html(<WorkoutPage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} workout={workout} />);
   })
   .use("/connections/*", requireSession, requireCsrf)
   .get("/connections/hevy", async (c) => {

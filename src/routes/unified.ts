@@ -6,12 +6,13 @@ import { checkRange, cursorParam, limitParam, rangeQuery } from "../lib/list-que
 import { validate } from "../lib/validation";
 import { listUnified } from "../services/unified";
 
-const listQuery = z
+/** The feed's query, shared with the /workouts page. */
+export const unifiedListQuery = z
   .strictObject({ ...rangeQuery, source: z.enum(["hevy", ...OTHER_SOURCES]).optional(), limit: limitParam, cursor: cursorParam })
   .superRefine(checkRange);
 
 /** Mounted next to the Hevy workout routes under /api/v1/workouts. */
-export const unifiedRoutes = new Hono<AppEnv>().get("/unified", validate("query", listQuery), async (c) => {
+export const unifiedRoutes = new Hono<AppEnv>().get("/unified", validate("query", unifiedListQuery), async (c) => {
   const q = c.req.valid("query");
   return c.json(await listUnified(c.var.deps, c.var.user.id, { from: q.from, to: q.to, source: q.source, limit: q.limit, cursor: q.cursor }));
 });

@@ -9,7 +9,8 @@ const listQuery = z
   .strictObject({ ...rangeQuery, updated_since: instantParam.optional(), limit: limitParam, cursor: cursorParam })
   .superRefine(checkRange);
 
-const idParam = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9-]+$/, "not a workout id") });
+/** A Hevy workout id, shared with the /workouts/hevy/{id} page. */
+export const workoutIdParam = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9-]+$/, "not a workout id") });
 
 export const workoutRoutes = new Hono<AppEnv>()
   .get("/hevy", validate("query", listQuery), async (c) => {
@@ -24,6 +25,6 @@ export const workoutRoutes = new Hono<AppEnv>()
       }),
     );
   })
-  .get("/hevy/:id", validate("param", idParam), async (c) =>
+  .get("/hevy/:id", validate("param", workoutIdParam), async (c) =>
     c.json(await getWorkout(c.var.deps, c.var.user.id, c.req.valid("param").id)),
   );

@@ -1,0 +1,51 @@
+// Numbers and times written for people (SPEC §13): thousands separators, units, the user's zone.
+// Display only: the services' numbers are never recomputed here, just printed.
+
+const numberFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+// Plates come in 1.25 kg steps: a weight keeps its second decimal.
+const kgFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** 12345.67 → "12,345.7". */
+export const formatNumber = (n: number): string => numberFormat.format(n);
+
+/** 12345 → "12,345 kg"; 117.25 → "117.25 kg". */
+export const formatKg = (n: number): string => `${kgFormat.format(n)} kg`;
+
+/** 5400 → "1 h 30 min"; 2700 → "45 min"; 40 → "40 s". */
+export function formatDuration(seconds: number): string {
+  const total = Math.max(0, Math.round(seconds));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return m > 0 ? `${formatNumber(h)} h ${m} min` : `${formatNumber(h)} h`;
+  if (m > 0) return s > 0 && m < 10 ? `${m} min ${s} s` : `${m} min`;
+  return `${s} s`;
+}
+
+/** 1250 → "1.3 km"; 400 → "400 m". */
+export const formatDistance = (meters: number): string => (meters >= 1000 ? `${formatNumber(meters / 1000)} km` : `${formatNumber(meters)} m`);
+
+/** An ISO instant as the wall clock in `zone`: "Fri, Nov 20, 2026, 6:02 PM GMT+1". */
+export function formatDateTime(iso: string, zone: string): string {
+  let f = dateTimeFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone, weekday: "short", year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short",
+    });
+    dateTimeFormats.set(zone, f);
+  }
+  // ICU puts a narrow no-break space before AM/PM; a plain one reads the same and copies cleanly.
+  return f.format(Date.parse(iso)).replace(/\u202f/g, " ");
+}
+
+const SOURCE_NAMES: Record<string, string> = { hevy: "Hevy", apple_health: "Apple Health", whoop: "WHOOP", oura: "Oura", strava: "Strava" };
+
+/** "apple_health" → "Apple Health". */
+export const sourceName = (source: string): string => SOURCE_NAMES[source] ?? source;
+
+/** "traditional_strength_training" → "Traditional strength training". */
+export function activityName(type: string): string {
+  const words = type.replace(/_/g, " ").trim();
+  return words ? words[0]!.toUpperCase() + words.slice(1) : "Workout";
+}

@@ -1,0 +1,229 @@
+import { describe, expect, it } from "vitest";
+import type { Workout } from "../src/hevy/types";
+import { logIn } from "./hardening-fixture";
+import { createUser, type TestContext, type TestUser, useTestContext } from "./helpers";
+import { store, workout } from "./metrics-fixtures";
+import { hevy, item, MIN, putSource, storeHevy } from "./unified-helpers";
+
+// SPEC §13: /workouts (the unified feed as a page) and /workouts/hevy/{id} (one workout),
+// read as a person reads them: the HTML.
+
+const DAY = 86_400_000;
+
+async function signedIn(t: TestContext, user: TestUser) {
+  const { cookie } = await logIn(t, user.token);
+  return async (path: string) => {
+    const res = await t.request(path, { headers: { cookie } });
+    return { res, html: await res.text() };
+  };
+}
+
+/** Text with tags removed and entities of the page decoded, whitespace collapsed. */
+const text = (html: string) =>
+  html.replace(/<[^>]+>/g, " ").replace(/&amp;/g, "&").replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/\s+/g, " ");
+
+const rowIds = (html: string) => [...html.matchAll(/data-row-id="([^"]+)"/g)].map((m) => m[1]!);
+const olderHref = (html: string) => /<a href="([^"]+)" rel="next"/.exec(html)?.[1]?.replace(/&amp;/g, "&") ?? null;
+const rowOf = (html: string, id: string) => new RegExp(`<tr data-row-id="${id}">([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? "";
+
+function expectPageHeaders(res: Response) {
+  expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+  expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+  expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  expect(res.headers.get("cache-control")).toBe("no-store");
+}
+
+function liftWithEverySet(id: string): Workout {
+  const w = workout(id, "2026-11-20T17:02:00Z", 75, [
+    { template: "79D0BB3A", title: "Bench Press (Barbell)", sets: [["warmup", 20, 10], ["normal", 100, 100], ["failure", 117.25, 20]] },
+    { template: null, title: "Rowing Machine", sets: [["normal", null, null]] },
+  ]);
+  w.title = "Push day";
+  w.description = "Felt strong";
+  w.exercises[0]!.sets[1]!.rpe = 8.5;
+  w.exercises[0]!.supersetId = 0;
+  w.exercises[1]!.sets[0]!.distanceMeters = 2000;
+  w.exercises[1]!.sets[0]!.durationSeconds = 480;
+  return w;
+}
+
+describe("workout pages: /workouts/hevy/{id}", () => {
+  const t = useTestContext();
+
+  it("shows the workout's title, local times in the user's zone, duration, metrics and every set", async () => {
+    const user = await createUser(t, "Europe/Berlin");
+    await store(user.id, [liftWithEverySet("push-1")]);
+    const get = await signedIn(t, user);
+    const { res, html } = await get("/workouts/hevy/push-1");
+    expect(res.status, html).toBe(200);
+    expectPageHeaders(res);
+    const page = text(html);
+
+    expect(html).toContain('<html lang="en">');
+    expect(html.match(/<h1[ >]/g)).toHaveLength(1);
+    expect(html).toMatch(/<h1>Push day<\/h1>/);
+    expect(page).toContain("Felt strong");
+    // 17:02 UTC is 18:02 in Berlin (CET); 75 minutes later, 19:17.
+    expect(page).toContain("Fri, Nov 20, 2026, 6:02 PM");
+    expect(page).toContain("Fri, Nov 20, 2026, 7:17 PM");
+    expect(page).not.toContain("5:02 PM");
+    expect(html).toContain('datetime="2026-11-20T17:02:00Z"');
+    expect(page).toContain("1 h 15 min");
+
+    // The service's metrics (warm-ups not counted), written for people.
+    const api = (await (await t.request("/api/v1/workouts/hevy/push-1", { token: user.token })).json()) as {
+      metrics: { volume_kg: number; set_count: number; exercise_count: number };
+    };
+    expect(api.metrics.volume_kg).toBe(12345);
+    expect(page).toContain("12,345 kg volume");
+    expect(page).toContain(`${api.metrics.set_count} sets`);
+    expect(page).toContain("2 exercises");
+    expect(page).not.toContain("12345");
+
+    // Every exercise in order, every set in its table.
+    expect(page).toContain("1. Bench Press (Barbell) Superset 1");
+    expect(page.indexOf("2. Rowing Machine")).toBeGreaterThan(page.indexOf("1. Bench Press (Barbell)"));
+    const tables = [...html.matchAll(/<table class="sets">([\s\S]*?)<\/table>/g)].map((m) => m[1]!);
+    expect(tables).toHaveLength(2);
+    const rows = (table: string) => [...table.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => text(m[1]!).trim());
+    expect(tables[0]).toContain('<th scope="col" class="num">Weight</th>');
+    expect(tables[0]).not.toContain("Distance");
+    expect(rows(tables[0]!)).toEqual([
+      "Set Type Weight Reps RPE",
+      "1 Warm-up 20 kg 10 –",
+      "2 Normal 100 kg 100 8.5",
+      "3 Failure 117.25 kg 20 –",
+    ]);
+    expect(rows(tables[1]!)).toEqual(["Set Type Weight Reps RPE Distance Duration", "1 Normal – – – 2 km 8 min"]);
+    expect(html).toContain('<a href="/workouts">');
+  });
+
+  it("answers another user's workout id, an unknown id and a malformed id with the 404 page", async () => {
+    const owner = await createUser(t);
+    await store(owner.id, [liftWithEverySet("owned-1")]);
+    const other = await createUser(t, "America/New_York");
+    await store(other.id, [liftWithEverySet("mine-1")]);
+    const get = await signedIn(t, other);
+    expect((await get("/workouts/hevy/mine-1")).res.status).toBe(200);
+    for (const path of ["/workouts/hevy/owned-1", "/workouts/hevy/no-such-workout", "/workouts/hevy/bad%20id!", `/workouts/hevy/${"x".repeat(65)}`]) {
+      const { res, html } = await get(path);
+      expect(res.status, path).toBe(404);
+      expectPageHeaders(res);
+      expect(html).toContain("<h1>Not found</h1>");
+      expect(html).not.toContain("Push day");
+    }
+    // The owner still sees it.
+    expect((await (await signedIn(t, owner))("/workouts/hevy/owned-1")).res.status).toBe(200);
+  });
+
+  it("sends a visitor without a session to /login", async () => {
+    for (const path of ["/workouts", "/workouts/hevy/anything"]) {
+      const res = await t.request(path);
+      expect(res.status).toBe(302);
+      expect(res.headers.get("location")).toBe("/login");
+    }
+  });
+});
+
+describe("workout pages: /workouts, the unified feed", () => {
+  const t = useTestContext();
+  const T0 = Date.UTC(2026, 9, 1, 7, 30);
+
+  it("pages 20 at a time, newest first, with an Older link that shows the rest", async () => {
+    const user = await createUser(t, "Asia/Tokyo");
+    const ids = Array.from({ length: 23 }, (_, i) => `lift-${String(i).padStart(2, "0")}`);
+    await storeHevy(user.id, ids.map((id, i) => hevy(id, T0 + i * DAY, 60, { title: `Session ${i}`, sets: [[1000, 10 + i]] })));
+    const get = await signedIn(t, user);
+
+    const first = await get("/workouts");
+    expect(first.res.status, first.html).toBe(200);
+    expectPageHeaders(first.res);
+    expect(first.html.match(/<h1[ >]/g)).toHaveLength(1);
+    const newest = [...ids].reverse();
+    expect(rowIds(first.html)).toEqual(newest.slice(0, 20).map((id) => `hevy:${id}`));
+    // Each Hevy row links to its workout page; volume with separators; times in Tokyo (UTC+9).
+    expect(first.html).toContain('<a href="/workouts/hevy/lift-22">Session 22</a>');
+    expect(text(rowOf(first.html, "hevy:lift-22"))).toContain("32,000 kg");
+    expect(text(rowOf(first.html, "hevy:lift-22"))).toContain("4:30 PM GMT+9");
+    expect(text(rowOf(first.html, "hevy:lift-22"))).toContain("1 h");
+
+    const next = olderHref(first.html);
+    expect(next).toMatch(/^\/workouts\?cursor=/);
+    const second = await get(next!);
+    expect(second.res.status, second.html).toBe(200);
+    expect(rowIds(second.html)).toEqual(newest.slice(20).map((id) => `hevy:${id}`));
+    expect(olderHref(second.html)).toBeNull();
+    expect(second.html).toContain('<a href="/workouts">Newest workouts</a>');
+
+    // The workout page linked from the feed opens.
+    expect((await get("/workouts/hevy/lift-22")).res.status).toBe(200);
+  });
+
+  it("filters by source, keeping the filter across pages, and shows a merged session with both sources", async () => {
+    const user = await createUser(t, "Europe/London");
+    await storeHevy(user.id, [hevy("merged-h", T0, 60, { title: "Leg day", sets: [[100, 5]] }), hevy("alone-h", T0 + DAY, 45, { title: "Arm day" })]);
+    await putSource(t, user, "apple_health", [
+      item("merged-a", T0 + 30_000, 60, { calories_kcal: 1234, avg_hr_bpm: 131 }),
+      item("run-a", T0 + 2 * DAY, 30, { activity_type: "running", title: null }),
+    ]);
+    await putSource(t, user, "whoop", [item("whoop-1", T0 + 3 * DAY, 40, { activity_type: "cycling", title: "Evening ride" })]);
+    const get = await signedIn(t, user);
+
+    const all = await get("/workouts");
+    expect(rowIds(all.html)).toEqual(["whoop:whoop-1", "apple_health:run-a", "hevy:alone-h", "hevy:merged-h"]);
+    const merged = text(rowOf(all.html, "hevy:merged-h"));
+    expect(merged).toContain("Hevy + Apple Health");
+    expect(merged).toContain("1,234 kcal");
+    expect(merged).toContain("131 bpm");
+    expect(merged).toContain("500 kg");
+    expect(rowOf(all.html, "hevy:merged-h")).toContain('<a href="/workouts/hevy/merged-h">Leg day</a>');
+    expect(text(rowOf(all.html, "apple_health:run-a"))).toContain("Running");
+    expect(rowOf(all.html, "apple_health:run-a")).not.toContain("<a ");
+    // The filter is a set of links; "All sources" is the current one.
+    expect(all.html).toContain('<a href="/workouts?source=apple_health"');
+    expect(all.html).toMatch(/<a href="\/workouts" aria-current="page"[^>]*>All sources<\/a>/);
+
+    const whoop = await get("/workouts?source=whoop");
+    expect(whoop.res.status).toBe(200);
+    expect(rowIds(whoop.html)).toEqual(["whoop:whoop-1"]);
+    expect(text(whoop.html)).toContain("Evening ride");
+    expect(whoop.html).toMatch(/<a href="\/workouts\?source=whoop" aria-current="page"[^>]*>WHOOP<\/a>/);
+
+    const hevyOnly = await get("/workouts?source=hevy");
+    expect(rowIds(hevyOnly.html)).toEqual(["hevy:alone-h", "hevy:merged-h"]);
+
+    // Apple Health: its own workout and the Hevy session it merged into, with both sources.
+    const apple = await get("/workouts?source=apple_health");
+    expect(rowIds(apple.html)).toEqual(["apple_health:run-a", "hevy:merged-h"]);
+    expect(text(rowOf(apple.html, "hevy:merged-h"))).toContain("Hevy + Apple Health");
+
+    const oura = await get("/workouts?source=oura");
+    expect(rowIds(oura.html)).toEqual([]);
+    expect(text(oura.html)).toContain("No Oura workouts yet.");
+  });
+
+  it("keeps the source filter on the Older link", async () => {
+    const user = await createUser(t);
+    await putSource(t, user, "strava", Array.from({ length: 21 }, (_, i) => item(`ride-${i}`, T0 + i * DAY, 30, { activity_type: "cycling" })));
+    await storeHevy(user.id, [hevy("interleaved", T0 + 5 * DAY + MIN, 30)]);
+    const get = await signedIn(t, user);
+    const first = await get("/workouts?source=strava");
+    expect(rowIds(first.html)).toHaveLength(20);
+    const next = olderHref(first.html)!;
+    expect(next).toMatch(/^\/workouts\?source=strava&cursor=/);
+    const second = await get(next);
+    expect(rowIds(second.html)).toEqual(["strava:ride-0"]);
+  });
+
+  it("answers a bad query with a 400 page, not a 500", async () => {
+    const user = await createUser(t);
+    const get = await signedIn(t, user);
+    for (const query of ["source=garmin", "cursor=not-a-cursor", "from=yesterday", "from=2026-11-02&to=2026-11-01", "colour=red"]) {
+      const { res, html } = await get(`/workouts?${query}`);
+      expect(res.status, query).toBe(400);
+      expectPageHeaders(res);
+      expect(html).toContain('<html lang="en">');
+      expect(html).toMatch(/<h1>[^<]+<\/h1>/);
+    }
+  });
+});
