@@ -3,6 +3,7 @@ import type { Workout } from "../src/hevy/types";
 import { logIn } from "./hardening-fixture";
 import { createUser, type TestContext, type TestUser, useTestContext } from "./helpers";
 import { store, workout } from "./metrics-fixtures";
+import { connected } from "./sync-helpers";
 import { hevy, item, MIN, putSource, storeHevy } from "./unified-helpers";
 
 // SPEC §13: /workouts (the unified feed as a page) and /workouts/hevy/{id} (one workout),
@@ -225,5 +226,38 @@ describe("workout pages: /workouts, the unified feed", () => {
       expect(html).toContain('<html lang="en">');
       expect(html).toMatch(/<h1>[^<]+<\/h1>/);
     }
+  });
+});
+
+describe("the hub and the connection page, written for people", () => {
+  const t = useTestContext();
+
+  it("the hub separates thousands, shows local dates, and links each recent session and PR to its workout", async () => {
+    const user = await createUser(t, "America/New_York");
+    // Late on the 20th in New York is the 21st in UTC: the page shows the local date.
+    const w = workout("big-1", new Date(Date.now() - 2 * DAY).toISOString(), 60, [{ template: "79D0BB3A", title: "Bench Press (Barbell)", sets: [["normal", 250, 50], ["normal", 300, 10]] }]);
+    await store(user.id, [w]);
+    const get = await signedIn(t, user);
+    const { res, html } = await get("/hevy?weeks=4");
+    expect(res.status, html).toBe(200);
+    const page = text(html);
+    expect(page).toContain("15,500"); // 250 × 50 + 300 × 10, the window's volume
+    expect(page).not.toContain("15500");
+    const localDay = new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York", year: "numeric", month: "short", day: "numeric" }).format(w.startTime);
+    expect(page).toContain(localDay);
+    expect(html).toContain('href="/workouts/hevy/big-1"');
+    // Both the recent session and the PRs it holds link to it.
+    expect(html.match(/href="\/workouts\/hevy\/big-1"/g)!.length).toBeGreaterThan(1);
+  });
+
+  it("the connection page says when the last sync was in words, with the exact local time on hover", async () => {
+    const { user } = await connected(t, 2);
+    const get = await signedIn(t, user);
+    const { html } = await get("/connections/hevy");
+    const sync = /<time data-last-sync[^>]*>([^<]*)<\/time>/.exec(html);
+    expect(sync, html).not.toBeNull();
+    expect(sync![1]!.trim()).toBe("just now");
+    expect(sync![0]).toMatch(/datetime="\d{4}-\d\d-\d\dT/);
+    expect(sync![0]).toMatch(/title="[A-Z][a-z]{2}, [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d (AM|PM) [A-Z]/);
   });
 });

@@ -1,5 +1,6 @@
 import type { ConnectionView } from "../services/connections";
 import type { ExportView } from "../services/exports";
+import { formatAgo, formatDateTime } from "./format";
 import { CsrfField, Layout } from "./layout";
 
 export interface ConnectionPageProps {
@@ -7,6 +8,9 @@ export interface ConnectionPageProps {
   csrf: string;
   nonce: string;
   view: ConnectionView | null;
+  /** The user's zone and the time now: when the last sync was, for people. */
+  timezone: string;
+  now: number;
   error?: string;
   notice?: string;
   latestExport: ExportView | null;
@@ -80,6 +84,15 @@ export const PROGRESS_SCRIPT = `
 (function () {
   var box = document.getElementById("backfill");
   if (!box) return;
+  function ago(iso) {
+    if (!iso) return "not yet";
+    var s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+    if (s < 60) return "just now";
+    if (s < 3600) return Math.floor(s / 60) + " min ago";
+    if (s < 86400) return Math.floor(s / 3600) + " h ago";
+    var d = Math.floor(s / 86400);
+    return d === 1 ? "1 day ago" : d + " days ago";
+  }
   function render(v) {
     var b = v.backfill;
     box.querySelector("[data-state]").textContent = b.state;
@@ -90,7 +103,14 @@ export const PROGRESS_SCRIPT = `
     var err = document.getElementById("last-error");
     if (err) { err.textContent = v.last_error || ""; err.hidden = !v.last_error; }
     var sync = document.querySelector("[data-last-sync]");
-    if (sync) sync.textContent = v.last_sync_at || "not yet";
+    if (sync) {
+      // As the page renders it (src/pages/format.ts formatAgo), the exact time on hover.
+      sync.textContent = ago(v.last_sync_at);
+      if (v.last_sync_at) {
+        sync.setAttribute("datetime", v.last_sync_at);
+        sync.title = new Date(v.last_sync_at).toLocaleString("en-US", { timeZone: sync.getAttribute("data-zone") || "UTC", timeZoneName: "short" });
+      }
+    }
     var e = v.latest_export, card = document.getElementById("export");
     var exporting = false;
     if (e && card) {
@@ -148,7 +168,14 @@ export function ConnectionPage(props: ConnectionPageProps) {
               <progress max={v.backfill.page_count ?? undefined} value={v.backfill.page_count ? v.backfill.pages_done : undefined} />
             </div>
             <p class="muted">
-              Last sync: <span data-last-sync>{v.last_sync_at ?? "not yet"}</span>
+              Last sync:{" "}
+              {v.last_sync_at ? (
+                <time data-last-sync data-zone={props.timezone} datetime={v.last_sync_at} title={formatDateTime(v.last_sync_at, props.timezone)}>
+                  {formatAgo(v.last_sync_at, props.now)}
+                </time>
+              ) : (
+                <time data-last-sync data-zone={props.timezone}>not yet</time>
+              )}
             </p>
             <p class="error" id="last-error" hidden={!v.last_error}>{v.last_error ?? ""}</p>
             <div class="row">

@@ -39,6 +39,28 @@ export function formatDateTime(iso: string, zone: string): string {
   return f.format(Date.parse(iso)).replace(/\u202f/g, " ");
 }
 
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** An ISO instant as the local date in `zone`: "Nov 20, 2026". */
+export function formatDate(iso: string, zone: string): string {
+  let f = dateFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", { timeZone: zone, year: "numeric", month: "short", day: "numeric" });
+    dateFormats.set(zone, f);
+  }
+  return f.format(Date.parse(iso));
+}
+
+/** How long ago `iso` was, for people: "just now", "5 min ago", "3 h ago", "2 days ago". */
+export function formatAgo(iso: string, now: number): string {
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
+  const days = Math.floor(seconds / 86_400);
+  return days === 1 ? "1 day ago" : `${formatNumber(days)} days ago`;
+}
+
 const SOURCE_NAMES: Record<string, string> = { hevy: "Hevy", apple_health: "Apple Health", whoop: "WHOOP", oura: "Oura", strava: "Strava" };
 
 /** "apple_health" → "Apple Health". */

@@ -2,6 +2,7 @@ import type { Summary } from "../services/metrics/summary";
 import type { PrKind, PrView } from "../services/metrics/prs";
 import type { ReadingView } from "../services/metrics/recovery";
 import { BarChart } from "./charts";
+import { formatDate, formatDuration, formatNumber } from "./format";
 import { Layout } from "./layout";
 
 const KINDS: Array<[PrKind, string, (p: PrView) => string]> = [
@@ -11,9 +12,8 @@ const KINDS: Array<[PrKind, string, (p: PrView) => string]> = [
   ["best_set_volume", "Best set", (p) => `${num(p.value)} kg (${num(p.weight_kg ?? 0)} × ${p.reps})`],
 ];
 
-/** Display rounding only (the API never rounds): one decimal at most. */
-const num = (n: number) => (Number.isInteger(n) ? String(n) : (Math.round(n * 10) / 10).toString());
-const day = (iso: string) => iso.slice(0, 10);
+/** Display rounding only (the API never rounds): one decimal at most, thousands separated. */
+const num = formatNumber;
 const weekLabel = (weekStart: string) => weekStart.slice(5);
 
 function Reading(props: { name: string; reading: ReadingView | null }) {
@@ -35,8 +35,10 @@ function Reading(props: { name: string; reading: ReadingView | null }) {
   );
 }
 
-export function HubPage(props: { email: string; csrf: string; summary: Summary; weeks: number; connected: boolean }) {
+export function HubPage(props: { email: string; csrf: string; timezone: string; summary: Summary; weeks: number; connected: boolean }) {
   const s = props.summary;
+  // Dates of sessions and PRs are the user's local dates.
+  const day = (iso: string) => formatDate(iso, props.timezone);
   const byExercise = new Map<string, { title: string; prs: Partial<Record<PrKind, PrView>> }>();
   for (const p of s.prs) {
     const entry = byExercise.get(p.exercise_template_id) ?? { title: p.exercise_title, prs: {} };
@@ -108,7 +110,7 @@ export function HubPage(props: { email: string; csrf: string; summary: Summary; 
                             <>
                               {show(p)}
                               <br />
-                              <span class="muted">{day(p.achieved_at)}</span>
+                              <a class="muted" href={`/workouts/hevy/${encodeURIComponent(p.workout_id)}`}>{day(p.achieved_at)}</a>
                             </>
                           ) : (
                             "—"
@@ -166,9 +168,9 @@ export function HubPage(props: { email: string; csrf: string; summary: Summary; 
                 <tr>
                   <td>{day(r.start_time)}</td>
                   <td>
-                    {r.title} <span class="muted">{Math.round(r.duration_seconds / 60)} min</span>
+                    <a href={`/workouts/hevy/${encodeURIComponent(r.id)}`}>{r.title || "Workout"}</a> <span class="muted">{formatDuration(r.duration_seconds)}</span>
                   </td>
-                  <td class="num">{r.set_count}</td>
+                  <td class="num">{num(r.set_count)}</td>
                   <td class="num">{num(r.volume_kg)}</td>
                 </tr>
               ))}

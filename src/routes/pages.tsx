@@ -101,7 +101,10 @@ async function renderConnection(c: Context<PageEnv>, status: 200 | 400 | 422 | 5
   const user = c.var.user as AuthUser;
   const [row, latest] = await Promise.all([findConnection(c.var.deps.db, user.id), latestExport(c.var.deps, user.id)]);
   const view = row ? await connectionView(c.var.deps, row) : null;
-  return c.html(<ConnectionPage email={user.email} csrf={c.var.session.csrf} nonce={c.var.nonce} view={view} latestExport={latest} {...extra} />, status);
+  return c.html(
+    <ConnectionPage email={user.email} csrf={c.var.session.csrf} nonce={c.var.nonce} view={view} latestExport={latest} timezone={user.timezone} now={c.var.deps.now()} {...extra} />,
+    status,
+  );
 }
 
 export const pageRoutes = new Hono<PageEnv>()
@@ -145,7 +148,7 @@ export const pageRoutes = new Hono<PageEnv>()
     const weeks = HUB_WEEKS.includes(Number(c.req.query("weeks"))) ? Number(c.req.query("weeks")) : 12;
     const user = c.var.user;
     const [summary, connection] = await Promise.all([getSummary(c.var.deps, user, weeks), findConnection(c.var.deps.db, user.id)]);
-    return c.html(<HubPage email={user.email} csrf={c.var.session.csrf} summary={summary} weeks={weeks} connected={Boolean(connection)} />);
+    return c.html(<HubPage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} summary={summary} weeks={weeks} connected={Boolean(connection)} />);
   })
   // SPEC §13: the unified feed as a page, with the API's own query rules (a bad query is a 400 page).
   .get("/workouts", validate("query", unifiedListQuery), async (c) => {
