@@ -261,3 +261,52 @@ describe("the hub and the connection page, written for people", () => {
     expect(sync![0]).toMatch(/title="[A-Z][a-z]{2}, [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d (AM|PM) [A-Z]/);
   });
 });
+
+describe("exercise progress: /hevy/exercises/{template_id}", () => {
+  const t = useTestContext();
+
+  it("shows the exercise's records (the API's own numbers), every session newest first with its best e1RM, linked from the hub", async () => {
+    const user = await createUser(t, "Europe/Berlin");
+    const sessions = [
+      workout("ex-1", new Date(Date.now() - 20 * DAY).toISOString(), 60, [{ template: "79D0BB3A", title: "Bench Press (Barbell)", sets: [["warmup", 40, 10], ["normal", 100, 5]] }]),
+      workout("ex-2", new Date(Date.now() - 10 * DAY).toISOString(), 60, [{ template: "79D0BB3A", title: "Bench Press (Barbell)", sets: [["normal", 1000, 1], ["normal", 105, 8]] }]),
+      workout("ex-3", new Date(Date.now() - 5 * DAY).toISOString(), 60, [{ template: "D04AC939", title: "Squat (Barbell)", sets: [["normal", 140, 5]] }]),
+    ];
+    await store(user.id, sessions);
+    const get = await signedIn(t, user);
+    const { res, html } = await get("/hevy/exercises/79D0BB3A");
+    expect(res.status, html).toBe(200);
+    expectPageHeaders(res);
+    expect(html.match(/<h1[^>]*>/g)).toHaveLength(1);
+    const page = text(html);
+    expect(page).toContain("Bench Press (Barbell)");
+    expect(page).toContain("2 sessions");
+    // The records are the API's: the same values, written with units.
+    const prs = (await (await t.request("/api/v1/hevy/prs", { token: user.token })).json()) as { data: Array<{ exercise_template_id: string; kind: string; value: number }> };
+    const heaviest = prs.data.find((p) => p.exercise_template_id === "79D0BB3A" && p.kind === "heaviest_weight")!;
+    expect(heaviest.value).toBe(1000);
+    expect(page).toContain("Heaviest: 1,000 kg");
+    // Sessions newest first; the squat session is not one of them; each links to its workout.
+    const rows = [...html.matchAll(/<tr data-workout="([^"]+)">/g)].map((m) => m[1]);
+    expect(rows).toEqual(["ex-2", "ex-1"]);
+    expect(html).toContain('href="/workouts/hevy/ex-2"');
+    // ex-2's best e1RM: 105 × (1 + 8/30) = 133 beats nothing but 1,000 × 1 = 1,000 kg; ex-1's: 100 × (1 + 5/30) = 116.67 kg (warm-up left out).
+    expect(page).toMatch(/1,000 kg/);
+    expect(page).toContain("116.67 kg");
+    expect(html).toContain('id="e1rm-chart"');
+    // The hub links each exercise of its PR table here.
+    expect((await get("/hevy?weeks=4")).html).toContain('href="/hevy/exercises/79D0BB3A"');
+  });
+
+  it("answers the 404 page for an exercise this user never logged (even one another user did), and for a malformed id", async () => {
+    const [user, other] = [await createUser(t), await createUser(t)];
+    await store(other.id, [workout("o-1", new Date(Date.now() - DAY).toISOString(), 30, [{ template: "ABCDEF12", title: "Curl", sets: [["normal", 20, 10]] }])]);
+    const get = await signedIn(t, user);
+    for (const path of ["/hevy/exercises/ABCDEF12", "/hevy/exercises/NOPE0000", "/hevy/exercises/bad%20id!"]) {
+      const { res, html } = await get(path);
+      expect(res.status, path).toBe(404);
+      expect(text(html)).toContain("Not found");
+    }
+    expect((await (await signedIn(t, other))("/hevy/exercises/ABCDEF12")).res.status).toBe(200);
+  });
+});

@@ -101,7 +101,7 @@ export function HubPage(props: { email: string; csrf: string; timezone: string; 
               <tbody>
                 {[...byExercise.entries()].map(([id, e]) => (
                   <tr data-template={id}>
-                    <td>{e.title}</td>
+                    <td><a href={`/hevy/exercises/${encodeURIComponent(id)}`}>{e.title}</a></td>
                     {KINDS.map(([kind, , show]) => {
                       const p = e.prs[kind];
                       return (

@@ -12,11 +12,13 @@ import { HubPage } from "../pages/hub";
 import { Layout } from "../pages/layout";
 import { LoginPage } from "../pages/login";
 import { STYLESHEET } from "../pages/styles";
+import { ExercisePage } from "../pages/exercise";
 import { WorkoutPage } from "../pages/workout";
 import { WorkoutsPage } from "../pages/workouts";
 import { connectHevy } from "../services/connect";
 import { disconnectHevy, findConnection, connectionView, requestSync, rotateWebhookSecret } from "../services/connections";
 import { csvDownloadResponse, latestExport, openExport, requestExport } from "../services/exports";
+import { getExerciseProgress } from "../services/metrics/exercise-progress";
 import { getSummary } from "../services/metrics/summary";
 import { userForToken } from "../services/users";
 import { listUnified } from "../services/unified";
@@ -31,6 +33,8 @@ const HOME = "/hevy";
 const CONNECTION = "/connections/hevy";
 const HUB_WEEKS = [4, 12, 26, 52];
 const FEED_PAGE = DEFAULT_LIMIT;
+/** Hevy template ids: 8 hex characters for built-ins, a UUID for custom ones. */
+const TEMPLATE_ID = /^[A-Za-z0-9-]{1,64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const NOTICES: Record<string, string> = {
@@ -115,6 +119,7 @@ export const pageRoutes = new Hono<PageEnv>()
   .use("/hevy", securityHeaders, requireSession)
   .use("/workouts", securityHeaders, requireSession)
   .use("/workouts/hevy/:id", securityHeaders, requireSession)
+  .use("/hevy/exercises/:template_id", securityHeaders, requireSession)
   .get("/", (c) => c.redirect(HOME, 302))
   .get("/login", async (c) => {
     const csrf = randomSecret(24);
@@ -159,6 +164,14 @@ export const pageRoutes = new Hono<PageEnv>()
     return c.html(
       <WorkoutsPage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} query={query} paged={Boolean(q.cursor)} rows={page.data} nextCursor={page.next_cursor} />,
     );
+  })
+  // One exercise's progress; a template the user never logged (or a malformed id) is the 404 page.
+  .get("/hevy/exercises/:template_id", async (c) => {
+    const id = c.req.param("template_id");
+    if (!TEMPLATE_ID.test(id)) throw notFound("You have not logged this exercise.");
+    const user = c.var.user;
+    const progress = await getExerciseProgress(c.var.deps, user.id, id);
+    return c.html(<ExercisePage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} progress={progress} />);
   })
   // One Hevy workout; a malformed id is as unknown as another user's (the 404 page).
   .get("/workouts/hevy/:id", async (c) => {

@@ -97,8 +97,12 @@ function bestInto(userId: string, sets: SQL, onConflict: SQL): SQL {
     SELECT ${userId}, tid, kind, value, wt, reps, st, ei, si, w FROM best WHERE rn = 1${onConflict}`;
 }
 
+/** SPEC §7/§10: a set's estimated 1RM (Epley; the weight itself for one rep), for sets of 1–12 reps with weight. */
+export const e1rm = (wt: SQL, reps: SQL) => sql`(CASE WHEN ${reps} = 1 THEN ${wt} ELSE ${wt} * (1 + ${reps} / 30.0) END)`;
+export const e1rmEligible = (wt: SQL, reps: SQL) => sql`(${wt} > 0 AND ${reps} >= 1 AND ${reps} <= 12)`;
+
 // SPEC §10: which sets count for each kind (k.kind over c.wt, c.reps), and the value they score.
-const ELIGIBLE = sql`CASE k.kind WHEN 0 THEN c.wt > 0 WHEN 1 THEN c.wt > 0 AND c.reps >= 1 AND c.reps <= 12
+const ELIGIBLE = sql`CASE k.kind WHEN 0 THEN c.wt > 0 WHEN 1 THEN ${e1rmEligible(sql`c.wt`, sql`c.reps`)}
   WHEN 2 THEN c.reps >= 1 ELSE c.wt > 0 AND c.reps >= 1 END`;
-const VALUE = sql`CASE k.kind WHEN 0 THEN c.wt WHEN 1 THEN (CASE WHEN c.reps = 1 THEN c.wt ELSE c.wt * (1 + c.reps / 30.0) END)
+const VALUE = sql`CASE k.kind WHEN 0 THEN c.wt WHEN 1 THEN ${e1rm(sql`c.wt`, sql`c.reps`)}
   WHEN 2 THEN c.reps ELSE c.wt * c.reps END`;

@@ -1,0 +1,66 @@
+import { sql } from "drizzle-orm";
+import { workingSet } from "../../db/set-type";
+import { userKey } from "../../db/keys";
+import type { Deps } from "../../deps";
+import { notFound } from "../../lib/errors";
+import { isoUtc } from "../../lib/time";
+import { runParts } from "./part";
+import { e1rm, e1rmEligible } from "./pr-bests";
+import { currentPrs, type PrView } from "./prs";
+
+// One exercise's progress (SPEC §13, /hevy/exercises/{template_id}): every session in which the
+// user did it, with that session's working sets, heaviest weight, best estimated 1RM (the same
+// SQL the PRs use) and volume, and the current PRs kept at write time. Read through the
+// exercises-by-template index (hevy_exercises (user_key, exercise_template_id)): one template's
+// history, never the user's.
+
+export interface ExerciseSession {
+  workout_id: string;
+  title: string;
+  start_time: string;
+  /** Non-warm-up sets of this exercise in the session. */
+  sets: number;
+  heaviest_kg: number | null;
+  best_e1rm_kg: number | null;
+  /** Σ weight × reps of those sets. */
+  volume_kg: number;
+}
+
+export interface ExerciseProgress {
+  template_id: string;
+  title: string;
+  /** Oldest first. */
+  sessions: ExerciseSession[];
+  prs: PrView[];
+}
+
+export async function getExerciseProgress(deps: Pick<Deps, "d1">, userId: string, templateId: string): Promise<ExerciseProgress> {
+  const [sessions, prs, title] = await runParts(deps.d1, [
+    {
+      statement: sql`SELECT w.id AS workout_id, w.title, w.start_time,
+          count(s.set_index) AS sets, max(CASE WHEN s.weight_kg > 0 THEN s.weight_kg END) AS heaviest_kg,
+          max(CASE WHEN ${e1rmEligible(sql`s.weight_kg`, sql`s.reps`)} THEN ${e1rm(sql`s.weight_kg`, sql`s.reps`)} END) AS best_e1rm_kg,
+          total(s.weight_kg * s.reps) AS volume_kg
+        FROM hevy_exercises e
+        CROSS JOIN hevy_workouts w ON w.key = e.workout_key
+        LEFT JOIN hevy_sets s ON s.workout_key = e.workout_key AND s.exercise_index = e.exercise_index AND ${sql.raw(workingSet("s.type"))}
+        WHERE e.user_key = ${userKey(userId)} AND e.exercise_template_id = ${templateId} AND w.user_id = ${userId} AND w.deleted_at IS NULL
+        GROUP BY w.key ORDER BY w.start_time, w.id`,
+      read: (rows: unknown[]) =>
+        (rows as Array<Omit<ExerciseSession, "start_time"> & { start_time: number }>).map((r) => ({ ...r, start_time: isoUtc(r.start_time) })),
+    },
+    currentPrs(userId),
+    {
+      // The user's custom template, else the built-in, else the title the exercise was logged with.
+      statement: sql`SELECT coalesce(
+          (SELECT title FROM hevy_exercise_templates WHERE user_id = ${userId} AND id = ${templateId}),
+          (SELECT title FROM hevy_exercise_templates WHERE user_id = '' AND id = ${templateId}),
+          (SELECT e.title FROM hevy_exercises e CROSS JOIN hevy_workouts w ON w.key = e.workout_key
+            WHERE e.user_key = ${userKey(userId)} AND e.exercise_template_id = ${templateId} AND w.user_id = ${userId}
+            ORDER BY w.start_time DESC LIMIT 1)) AS title`,
+      read: (rows: unknown[]) => ((rows[0] as { title: string | null } | undefined)?.title ?? null),
+    },
+  ] as const);
+  if (sessions.length === 0) throw notFound("You have not logged this exercise.");
+  return { template_id: templateId, title: title ?? templateId, sessions, prs: prs.filter((p) => p.exercise_template_id === templateId) };
+}
