@@ -46,7 +46,7 @@ function SetsTable(props: { exercise: ExerciseView }) {
 export function WorkoutPage(props: { email: string; csrf: string; timezone: string; workout: WorkoutView }) {
   const w = props.workout;
   return (
-    <Layout title={w.title} session={{ email: props.email, csrf: props.csrf }} current="workouts">
+    <Layout title={w.title || "Workout"} session={{ email: props.email, csrf: props.csrf }} current="workouts">
       <p>
         <a href="/workouts">← All workouts</a>
       </p>

@@ -23,7 +23,7 @@ export function feedHref(q: FeedQuery, cursor?: string): string {
 
 function Title(props: { row: UnifiedRow }) {
   const r = props.row;
-  const text = r.title ?? activityName(r.activity_type);
+  const text = r.title || activityName(r.activity_type);
   if (r.primary_source !== "hevy") return <>{text}</>;
   const id = r.id.slice("hevy:".length);
   return <a href={`/workouts/hevy/${encodeURIComponent(id)}`}>{text}</a>;

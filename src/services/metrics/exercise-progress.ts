@@ -26,10 +26,13 @@ export interface ExerciseSession {
   volume_kg: number;
 }
 
+/** The latest sessions shown: a page stays the same size whatever the history (the records cover all of it). */
+export const SESSIONS_SHOWN = 200;
+
 export interface ExerciseProgress {
   template_id: string;
   title: string;
-  /** Oldest first. */
+  /** The latest SESSIONS_SHOWN sessions with working sets of the exercise, oldest first. */
   sessions: ExerciseSession[];
   prs: PrView[];
 }
@@ -45,9 +48,9 @@ export async function getExerciseProgress(deps: Pick<Deps, "d1">, userId: string
         CROSS JOIN hevy_workouts w ON w.key = e.workout_key
         LEFT JOIN hevy_sets s ON s.workout_key = e.workout_key AND s.exercise_index = e.exercise_index AND ${sql.raw(workingSet("s.type"))}
         WHERE e.user_key = ${userKey(userId)} AND e.exercise_template_id = ${templateId} AND w.user_id = ${userId} AND w.deleted_at IS NULL
-        GROUP BY w.key ORDER BY w.start_time, w.id`,
+        GROUP BY w.key HAVING count(s.set_index) > 0 ORDER BY w.start_time DESC, w.id DESC LIMIT ${SESSIONS_SHOWN}`,
       read: (rows: unknown[]) =>
-        (rows as Array<Omit<ExerciseSession, "start_time"> & { start_time: number }>).map((r) => ({ ...r, start_time: isoUtc(r.start_time) })),
+        (rows as Array<Omit<ExerciseSession, "start_time"> & { start_time: number }>).map((r) => ({ ...r, start_time: isoUtc(r.start_time) })).reverse(),
     },
     currentPrs(userId),
     {
@@ -56,7 +59,7 @@ export async function getExerciseProgress(deps: Pick<Deps, "d1">, userId: string
           (SELECT title FROM hevy_exercise_templates WHERE user_id = ${userId} AND id = ${templateId}),
           (SELECT title FROM hevy_exercise_templates WHERE user_id = '' AND id = ${templateId}),
           (SELECT e.title FROM hevy_exercises e CROSS JOIN hevy_workouts w ON w.key = e.workout_key
-            WHERE e.user_key = ${userKey(userId)} AND e.exercise_template_id = ${templateId} AND w.user_id = ${userId}
+            WHERE e.user_key = ${userKey(userId)} AND e.exercise_template_id = ${templateId} AND w.user_id = ${userId} AND w.deleted_at IS NULL
             ORDER BY w.start_time DESC LIMIT 1)) AS title`,
       read: (rows: unknown[]) => ((rows[0] as { title: string | null } | undefined)?.title ?? null),
     },
