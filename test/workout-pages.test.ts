@@ -182,13 +182,13 @@ describe("workout pages: /workouts, the unified feed", () => {
     expect(rowOf(all.html, "apple_health:run-a")).not.toContain("<a ");
     // The filter is a set of links; "All sources" is the current one.
     expect(all.html).toContain('<a href="/workouts?source=apple_health"');
-    expect(all.html).toMatch(/<a href="\/workouts" aria-current="page"[^>]*>All sources<\/a>/);
+    expect(all.html).toMatch(/<a href="\/workouts" aria-current="true"[^>]*>All sources<\/a>/);
 
     const whoop = await get("/workouts?source=whoop");
     expect(whoop.res.status).toBe(200);
     expect(rowIds(whoop.html)).toEqual(["whoop:whoop-1"]);
     expect(text(whoop.html)).toContain("Evening ride");
-    expect(whoop.html).toMatch(/<a href="\/workouts\?source=whoop" aria-current="page"[^>]*>WHOOP<\/a>/);
+    expect(whoop.html).toMatch(/<a href="\/workouts\?source=whoop" aria-current="true"[^>]*>WHOOP<\/a>/);
 
     const hevyOnly = await get("/workouts?source=hevy");
     expect(rowIds(hevyOnly.html)).toEqual(["hevy:alone-h", "hevy:merged-h"]);

@@ -2,6 +2,9 @@ import type { ExerciseProgress } from "../services/metrics/exercise-progress";
 import type { PrKind } from "../services/metrics/prs";
 import { BarChart } from "./charts";
 import { formatDate, formatKg, formatNumber } from "./format";
+
+/** A record as the hub's PR table writes it (one decimal), so the two pages agree. */
+const recordKg = (kg: number) => `${formatNumber(kg)} kg`;
 import { Layout } from "./layout";
 
 const KIND_NAMES: Record<PrKind, string> = { heaviest_weight: "Heaviest", best_e1rm: "Best e1RM", most_reps: "Most reps", best_set_volume: "Best set volume" };
@@ -25,7 +28,7 @@ export function ExercisePage(props: { email: string; csrf: string; timezone: str
           <ul id="exercise-prs">
             {p.prs.map((pr) => (
               <li data-kind={pr.kind}>
-                {KIND_NAMES[pr.kind]}: <strong>{pr.kind === "most_reps" ? `${formatNumber(pr.value)} reps` : formatKg(pr.value)}</strong>{" "}
+                {KIND_NAMES[pr.kind]}: <strong>{pr.kind === "most_reps" ? `${formatNumber(pr.value)} reps` : recordKg(pr.value)}</strong>{" "}
                 <a href={`/workouts/hevy/${encodeURIComponent(pr.workout_id)}`}>{day(pr.achieved_at)}</a>
               </li>
             ))}

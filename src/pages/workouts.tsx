@@ -39,7 +39,7 @@ export function WorkoutsPage(props: {
       <nav aria-label="Filter by source" class="row filters">
         <span>Source:</span>
         {options.map(([source, label]) => (
-          <a href={feedHref({ ...q, source })} aria-current={q.source === source ? "page" : undefined} class={q.source === source ? "badge ok" : "badge"}>
+          <a href={feedHref({ ...q, source })} aria-current={q.source === source ? "true" : undefined} class={q.source === source ? "badge ok" : "badge"}>
             {label}
           </a>
         ))}
@@ -83,14 +83,16 @@ export function WorkoutsPage(props: {
           </table>
         </div>
       )}
-      <nav aria-label="Pages" class="row">
-        {props.paged && <a href={feedHref(q)}>Newest workouts</a>}
-        {props.nextCursor && (
-          <a href={feedHref(q, props.nextCursor)} rel="next" data-next>
-            Older workouts →
-          </a>
-        )}
-      </nav>
+      {(props.paged || props.nextCursor) && (
+        <nav aria-label="Pages" class="row">
+          {props.paged && <a href={feedHref(q)}>Newest workouts</a>}
+          {props.nextCursor && (
+            <a href={feedHref(q, props.nextCursor)} rel="next" data-next>
+              Older workouts →
+            </a>
+          )}
+        </nav>
+      )}
     </Layout>
   );
 }
