@@ -330,3 +330,22 @@ describe("a Hevy workout without a title (stored empty)", () => {
     expect(/<h1>([^<]*)<\/h1>/.exec(page)![1]!.trim()).toBe("Workout");
   });
 });
+
+describe("links and states a person follows", () => {
+  const t = useTestContext();
+
+  it("each exercise of a workout links to its progress page; the hub says when the history is still being fetched", async () => {
+    const user = await createUser(t);
+    await store(user.id, [liftWithEverySet("linked-1")]);
+    const get = await signedIn(t, user);
+    const page = (await get("/workouts/hevy/linked-1")).html;
+    expect(page).toContain('href="/hevy/exercises/79D0BB3A"');
+    expect((await get("/hevy/exercises/79D0BB3A")).res.status).toBe(200);
+    // A connection whose backfill is still running: the hub says so, and points at the progress.
+    const account = t.hevy.createAccount();
+    t.hevy.generateHistory(account.apiKey, 30, { seed: 3, end: new Date(Date.now() - DAY) });
+    expect((await t.request("/api/v1/connections/hevy", { method: "PUT", token: user.token, json: { api_key: account.apiKey } })).status).toBe(202);
+    const hub = text((await get("/hevy")).html);
+    expect(hub).toContain("Your Hevy history is still being fetched");
+  });
+});

@@ -35,7 +35,16 @@ function Reading(props: { name: string; reading: ReadingView | null }) {
   );
 }
 
-export function HubPage(props: { email: string; csrf: string; timezone: string; summary: Summary; weeks: number; connected: boolean }) {
+export function HubPage(props: {
+  email: string;
+  csrf: string;
+  timezone: string;
+  summary: Summary;
+  weeks: number;
+  connected: boolean;
+  /** The history is still being fetched from Hevy (queued or running). */
+  backfilling?: boolean;
+}) {
   const s = props.summary;
   // Dates of sessions and PRs are the user's local dates.
   const day = (iso: string) => formatDate(iso, props.timezone);
@@ -52,6 +61,11 @@ export function HubPage(props: { email: string; csrf: string; timezone: string; 
       {!props.connected && (
         <p class="notice">
           Hevy is not connected yet. <a href="/connections/hevy">Connect it</a> to see your training here.
+        </p>
+      )}
+      {props.connected && props.backfilling && (
+        <p class="notice" role="status">
+          Your Hevy history is still being fetched: the numbers below grow as it arrives. <a href="/connections/hevy">See the progress</a>.
         </p>
       )}
       <div class="grid">

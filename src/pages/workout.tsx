@@ -72,6 +72,11 @@ export function WorkoutPage(props: { email: string; csrf: string; timezone: stri
             {e.superset_id !== null && <span class="badge warn"> Superset {e.superset_id + 1}</span>}
           </h2>
           {e.notes && <p class="muted">{e.notes}</p>}
+          {e.exercise_template_id && (
+            <p>
+              <a href={`/hevy/exercises/${encodeURIComponent(e.exercise_template_id)}`}>{e.title}: progress over time</a>
+            </p>
+          )}
           {e.sets.length === 0 ? <p class="muted">No sets.</p> : <SetsTable exercise={e} />}
         </section>
       ))}

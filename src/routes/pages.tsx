@@ -153,7 +153,8 @@ export const pageRoutes = new Hono<PageEnv>()
     const weeks = HUB_WEEKS.includes(Number(c.req.query("weeks"))) ? Number(c.req.query("weeks")) : 12;
     const user = c.var.user;
     const [summary, connection] = await Promise.all([getSummary(c.var.deps, user, weeks), findConnection(c.var.deps.db, user.id)]);
-    return c.html(<HubPage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} summary={summary} weeks={weeks} connected={Boolean(connection)} />);
+    return c.html(<HubPage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} summary={summary} weeks={weeks} connected={Boolean(connection)}
+        backfilling={connection?.backfillState === "queued" || connection?.backfillState === "running"} />);
   })
   // SPEC §13: the unified feed as a page, with the API's own query rules (a bad query is a 400 page).
   .get("/workouts", validate("query", unifiedListQuery), async (c) => {
