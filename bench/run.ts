@@ -7,6 +7,7 @@ import { benchBackfill } from "./backfill.ts";
 import { benchExport } from "./export.ts";
 import { benchLoad } from "./load.ts";
 import { benchMultiUser } from "./multiuser.ts";
+import { benchPages } from "./pages.ts";
 import { benchStorage } from "./storage.ts";
 import { benchSummary } from "./summary.ts";
 import { benchUnified } from "./unified.ts";
@@ -80,6 +81,13 @@ const suites: Record<string, () => Promise<unknown>> = {
     const sizes = (process.env.BENCH_SUMMARY_SIZES ?? "500,10000").split(",").map(Number);
     const result = await benchSummary(sizes, Number(process.env.BENCH_SUMMARY_REQUESTS ?? 50));
     console.log(`GET /api/v1/hevy/summary?weeks=12 and the hub page at ${sizes.join(" and ")} workouts:`, JSON.stringify(result, null, 2));
+    return result;
+  },
+  pages: async () => {
+    // The server-rendered pages at two history sizes. BENCH_PAGES_SIZES=200,500 for a smoke run.
+    const sizes = (process.env.BENCH_PAGES_SIZES ?? "2000,10000").split(",").map(Number);
+    const result = await benchPages(sizes, Number(process.env.BENCH_PAGES_REQUESTS ?? 30));
+    console.log(`pages at ${sizes.join(" and ")} workouts (p50/p95 ms, loopback):`, JSON.stringify(result, null, 2));
     return result;
   },
   unified: async () => {

@@ -37,7 +37,7 @@ interface Connection {
 }
 
 /** A page session for `token`: the login form's CSRF cookie and field, then the session cookie. */
-async function login(baseUrl: string, token: string): Promise<string> {
+export async function login(baseUrl: string, token: string): Promise<string> {
   const form = await fetch(`${baseUrl}/login`);
   const csrfCookie = form.headers.getSetCookie().map((c) => c.split(";")[0]!).join("; ");
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
@@ -52,7 +52,7 @@ async function login(baseUrl: string, token: string): Promise<string> {
   return session;
 }
 
-async function seed(worker: WorkerUnderTest, fake: FakeHevy, workouts: number) {
+export async function seed(worker: WorkerUnderTest, fake: FakeHevy, workouts: number) {
   const workerUrl = worker.url;
   const account = fake.createAccount({ name: `Bench ${workouts}` });
   fake.generateHistory(account.apiKey, workouts, { seed: 42 });
