@@ -326,9 +326,9 @@ describe("numbers kept at write time", () => {
     });
   }
 
-  it("follow a zone change in the middle of a random history: the rebuild, writes before and after it, and a write in the old zone", async () => {
-    const seed = 11;
-    const [oldZone, newZone] = ["Europe/Berlin", "America/New_York"];
+  /** A Berlin user, its templates and a seeded history whose starts are worth trying in Berlin and New York alike. */
+  async function zoneChangeHistory(seed: number) {
+    const [oldZone, newZone] = ["Europe/Berlin", "America/New_York"] as const;
     const user = await createUser(t, oldZone);
     const r = rng(seed);
     const c = rng(seed * 7919 + 17);
@@ -336,7 +336,11 @@ describe("numbers kept at write time", () => {
     // Starts worth trying in either zone: a week boundary in one is mid-week in the other.
     const starts = [...new Set([...startsFor(oldZone), ...startsFor(newZone)])].sort((a, b) => a - b);
     const h = history(user, seed, r, templates, starts);
-    const rows = h.rows;
+    return { oldZone, newZone, user, c, groups, starts, h, rows: h.rows };
+  }
+
+  it("follow a zone change in the middle of a random history: the rebuild, writes before and after it, and a write in the old zone", async () => {
+    const { oldZone, newZone, user, c, groups, starts, h, rows } = await zoneChangeHistory(11);
     const live = () => [...rows.values()].filter((row) => row.workout !== null).length;
     const patch = async (timezone: string) => {
       const res = await t.request(`/admin/v1/users/${user.id}`, { method: "PATCH", token: ADMIN_TOKEN, json: { timezone } });
@@ -394,15 +398,7 @@ describe("numbers kept at write time", () => {
   });
 
   it("follow a zone change made while the user has no live workout: the weeks emptied in the old zone do not count in the new one", async () => {
-    const seed = 12;
-    const [oldZone, newZone] = ["Europe/Berlin", "America/New_York"];
-    const user = await createUser(t, oldZone);
-    const r = rng(seed);
-    const c = rng(seed * 7919 + 17);
-    const { ids: templates, groups } = await makeTemplates(user.id);
-    const starts = [...new Set([...startsFor(oldZone), ...startsFor(newZone)])].sort((a, b) => a - b);
-    const h = history(user, seed, r, templates, starts);
-    const rows = h.rows;
+    const { oldZone, newZone, user, c, groups, starts, h, rows } = await zoneChangeHistory(12);
 
     for (let step = 0; step < 30; step++) await h.step();
     await expectRollupsAsOracle(user.id, oldZone, rows, "before");
