@@ -10,7 +10,7 @@
 // and WHOOP/Oura scores are PUT through the sources and recovery routes.
 import { FakeHevy } from "../test/fakes/hevy.ts";
 import { startFakeHevyServer } from "../test/fakes/serve.ts";
-import { api, createUser, drive, mixPicker, percentile, round, startWorker } from "./lib.ts";
+import { api, checkedGet, createUser, drive, logAndDeliver, mixPicker, percentile, round, startWorker } from "./lib.ts";
 
 export interface LoadOptions {
   workouts: number;
@@ -75,12 +75,7 @@ export async function benchLoad(options: LoadOptions): Promise<LoadResult> {
     // One request of a kind: [ok, error description].
     const announced: string[] = [];
     const run = async (kind: string): Promise<string | null> => {
-      const get = async (path: string, check: (body: any) => boolean) => {
-        const res = await fetch(worker.url + path, { headers: { authorization: `Bearer ${token}` } });
-        const text = await res.text();
-        if (res.status !== 200) return `${res.status} ${text.slice(0, 200)}`;
-        return check(JSON.parse(text)) ? null : `unexpected body ${text.slice(0, 200)}`;
-      };
+      const get = (path: string, check: (body: any) => boolean) => checkedGet(worker.url, token, path, check);
       switch (kind) {
         case "workouts": return get("/api/v1/workouts/hevy?limit=20", (b) => b.data?.length === 20);
         case "workouts_next_page": return get(`/api/v1/workouts/hevy?limit=20&cursor=${encodeURIComponent(cursor)}`, (b) => b.data?.length > 0);
@@ -88,15 +83,9 @@ export async function benchLoad(options: LoadOptions): Promise<LoadResult> {
         case "summary": return get("/api/v1/hevy/summary?weeks=12", (b) => b.weeks?.length === 12);
         case "connection": return get("/api/v1/connections/hevy", (b) => b.status === "active" && b.backfill?.state === "done");
         case "webhook": {
-          // Hevy's own delivery for a workout just logged: the URL and Authorization it was given.
-          const [generated] = fake.generateHistory(account.apiKey, 1, { weeks: 1 / 7 });
-          const workout = fake.putWorkout(account.apiKey, generated!);
-          const delivery = fake.webhookDelivery(account.apiKey, workout.id)!;
-          if (new URL(delivery.url).hostname !== "127.0.0.1") throw new Error(`webhook URL is not loopback: ${delivery.url}`);
-          announced.push(workout.id);
-          const res = await fetch(delivery);
-          const text = await res.text();
-          return res.status === 200 && JSON.parse(text).status === "queued" ? null : `${res.status} ${text.slice(0, 200)}`;
+          const { id, failure } = await logAndDeliver(fake, account.apiKey);
+          announced.push(id);
+          return failure;
         }
         default: throw new Error(kind);
       }

@@ -8,7 +8,7 @@
 // workout a webhook announced got stored.
 import { FakeHevy } from "../test/fakes/hevy.ts";
 import { startFakeHevyServer } from "../test/fakes/serve.ts";
-import { api, createUser, drive, mixPicker, percentile, round, startWorker, type WorkerUnderTest } from "./lib.ts";
+import { api, checkedGet, createUser, drive, logAndDeliver, mixPicker, percentile, round, startWorker, type WorkerUnderTest } from "./lib.ts";
 
 export interface MultiUserOptions {
   users: number;
@@ -70,25 +70,16 @@ async function runLayout(options: MultiUserOptions, shards: number): Promise<Lay
 
     const announced: Array<{ user: Seeded; id: string }> = [];
     const run = async (kind: string, user: Seeded): Promise<string | null> => {
-      const get = async (path: string, check: (body: any) => boolean) => {
-        const res = await fetch(worker.url + path, { headers: { authorization: `Bearer ${user.token}` } });
-        const text = await res.text();
-        if (res.status !== 200) return `${res.status} ${text.slice(0, 200)}`;
-        return check(JSON.parse(text)) ? null : `unexpected body ${text.slice(0, 200)}`;
-      };
+      const get = (path: string, check: (body: any) => boolean) => checkedGet(worker.url, user.token, path, check);
       switch (kind) {
         case "workouts": return get("/api/v1/workouts/hevy?limit=20", (b) => b.data?.length === 20);
         case "unified": return get("/api/v1/workouts/unified?limit=20", (b) => b.data?.length === 20);
         case "summary": return get("/api/v1/hevy/summary?weeks=12", (b) => b.weeks?.length === 12);
         case "connection": return get("/api/v1/connections/hevy", (b) => b.status === "active" && b.backfill?.state === "done");
         case "webhook": {
-          const [generated] = fake.generateHistory(user.apiKey, 1, { weeks: 1 / 7 });
-          const workout = fake.putWorkout(user.apiKey, generated!);
-          const delivery = fake.webhookDelivery(user.apiKey, workout.id)!;
-          announced.push({ user, id: workout.id });
-          const res = await fetch(delivery);
-          const text = await res.text();
-          return res.status === 200 && JSON.parse(text).status === "queued" ? null : `${res.status} ${text.slice(0, 200)}`;
+          const { id, failure } = await logAndDeliver(fake, user.apiKey);
+          announced.push({ user, id });
+          return failure;
         }
         default: throw new Error(kind);
       }
