@@ -52,7 +52,7 @@ export async function getExerciseProgress(deps: Pick<Deps, "d1">, userId: string
       read: (rows: unknown[]) =>
         (rows as Array<Omit<ExerciseSession, "start_time"> & { start_time: number }>).map((r) => ({ ...r, start_time: isoUtc(r.start_time) })).reverse(),
     },
-    currentPrs(userId),
+    currentPrs(userId, templateId),
     {
       // The user's custom template, else the built-in, else the title the exercise was logged with.
       statement: sql`SELECT coalesce(
@@ -65,5 +65,5 @@ export async function getExerciseProgress(deps: Pick<Deps, "d1">, userId: string
     },
   ] as const);
   if (sessions.length === 0) throw notFound("You have not logged this exercise.");
-  return { template_id: templateId, title: title ?? templateId, sessions, prs: prs.filter((p) => p.exercise_template_id === templateId) };
+  return { template_id: templateId, title: title ?? templateId, sessions, prs };
 }

@@ -32,7 +32,8 @@ interface PrRow {
  * (src/services/metrics/pr-bests.ts), one per template and kind, titled by the
  * template (the user's custom one, else the built-in) or else the exercise that set it.
  */
-export function currentPrs(userId: string): MetricPart<PrView[]> {
+export function currentPrs(userId: string, templateId?: string): MetricPart<PrView[]> {
+  const template = templateId === undefined ? sql`` : sql` AND p.template_id = ${templateId}`;
   return {
     statement: sql`SELECT p.template_id AS tid, p.kind, p.value, p.weight_kg AS wt, p.reps, p.start_time AS st, p.workout_id,
         coalesce(cu.title, bi.title, (SELECT e.title FROM hevy_workouts w
@@ -41,7 +42,7 @@ export function currentPrs(userId: string): MetricPart<PrView[]> {
       FROM hevy_prs p
       LEFT JOIN hevy_exercise_templates cu ON cu.user_id = p.user_id AND cu.id = p.template_id
       LEFT JOIN hevy_exercise_templates bi ON bi.user_id = '' AND bi.id = p.template_id
-      WHERE p.user_id = ${userId}
+      WHERE p.user_id = ${userId}${template}
       ORDER BY title, p.template_id, p.kind`,
     read: (rows) =>
       (rows as PrRow[]).map((r) => ({
