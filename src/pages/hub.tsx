@@ -1,9 +1,13 @@
 import type { Summary } from "../services/metrics/summary";
 import type { PrKind, PrView } from "../services/metrics/prs";
-import type { ReadingView } from "../services/metrics/recovery";
+import type { ReadingView, SessionRecovery } from "../services/metrics/recovery";
 import { BarChart } from "./charts";
 import { formatDate, formatDuration, formatNumber } from "./format";
 import { Layout } from "./layout";
+import { SessionsRecoveryChart } from "./recovery-chart";
+
+/** The hub's windows, in weeks (`?weeks=`); 12 by default. */
+export const HUB_WEEKS = [4, 12, 26, 52];
 
 const KINDS: Array<[PrKind, string, (p: PrView) => string]> = [
   ["heaviest_weight", "Heaviest", (p) => `${num(p.value)} kg`],
@@ -40,6 +44,8 @@ export function HubPage(props: {
   csrf: string;
   timezone: string;
   summary: Summary;
+  /** The window's sessions against the next mornings. */
+  sessions: SessionRecovery[];
   weeks: number;
   connected: boolean;
   /** The history is still being fetched from Hevy (queued or running). */
@@ -68,6 +74,14 @@ export function HubPage(props: {
           Your Hevy history is still being fetched: the numbers below grow as it arrives. <a href="/connections/hevy">See the progress</a>.
         </p>
       )}
+      <nav aria-label="Window" class="row filters" id="window-selector">
+        <span>Window:</span>
+        {HUB_WEEKS.map((w) => (
+          <a href={`/hevy?weeks=${w}`} aria-current={w === props.weeks ? "true" : undefined} class={w === props.weeks ? "badge ok" : "badge"}>
+            {w} weeks
+          </a>
+        ))}
+      </nav>
       <div class="grid">
         <div class="card">
           <h2>Last {props.weeks} weeks</h2>
@@ -88,6 +102,10 @@ export function HubPage(props: {
             <p class="muted">No lift session yet.</p>
           )}
         </div>
+      </div>
+      <div class="card">
+        <h2>Sessions vs the next morning</h2>
+        <SessionsRecoveryChart sessions={props.sessions} timezone={props.timezone} weeks={props.weeks} />
       </div>
       <div class="card">
         <h2>Weekly volume</h2>

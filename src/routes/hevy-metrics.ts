@@ -8,6 +8,7 @@ import {
   getLatestSessionRecovery,
   getMuscleGroups,
   getPrs,
+  getSessionsRecovery,
   getSummary,
   getTrends,
   MAX_WEEKS,
@@ -42,6 +43,10 @@ export const hevyMetricsRoutes = new Hono<AppEnv>()
     const { from, to } = c.req.valid("query");
     return c.json({ data: await getMuscleGroups(c.var.deps, c.var.user, { from, to }), next_cursor: null });
   })
+  // Every lift session of the window (oldest first) against the next morning's readings.
+  .get("/sessions/recovery", validate("query", weeksQuery), async (c) =>
+    c.json({ data: await getSessionsRecovery(c.var.deps, c.var.user, c.req.valid("query").weeks), next_cursor: null }),
+  )
   .get("/sessions/latest/recovery", validate("query", noQuery), async (c) =>
     c.json(await getLatestSessionRecovery(c.var.deps, c.var.user)),
   );

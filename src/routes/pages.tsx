@@ -8,7 +8,7 @@ import { validate } from "../lib/validation";
 import { limitBody, refuseWritesWhileMoving, userSession } from "../lib/middleware";
 import { endSession, openSession, SESSION_COOKIE, SESSION_TTL_MS, sealSession, type Session, startSession } from "../lib/session";
 import { ConnectionPage } from "../pages/connection";
-import { HubPage } from "../pages/hub";
+import { HUB_WEEKS, HubPage } from "../pages/hub";
 import { Layout } from "../pages/layout";
 import { LoginPage } from "../pages/login";
 import { STYLESHEET } from "../pages/styles";
@@ -19,7 +19,7 @@ import { connectHevy } from "../services/connect";
 import { disconnectHevy, findConnection, connectionView, requestSync, rotateWebhookSecret } from "../services/connections";
 import { csvDownloadResponse, latestExport, openExport, requestExport } from "../services/exports";
 import { getExerciseProgress } from "../services/metrics/exercise-progress";
-import { getSummary } from "../services/metrics/summary";
+import { getHub } from "../services/metrics/summary";
 import { userForToken } from "../services/users";
 import { listUnified } from "../services/unified";
 import { getWorkout } from "../services/workouts";
@@ -31,7 +31,6 @@ type PageEnv = AppEnv & { Variables: AppEnv["Variables"] & { session: Session; n
 const LOGIN_CSRF_COOKIE = "vt_login";
 const HOME = "/hevy";
 const CONNECTION = "/connections/hevy";
-const HUB_WEEKS = [4, 12, 26, 52];
 const FEED_PAGE = DEFAULT_LIMIT;
 /** Hevy template ids: 8 hex characters for built-ins, a UUID for custom ones. */
 const TEMPLATE_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -152,8 +151,8 @@ export const pageRoutes = new Hono<PageEnv>()
   .get("/hevy", async (c) => {
     const weeks = HUB_WEEKS.includes(Number(c.req.query("weeks"))) ? Number(c.req.query("weeks")) : 12;
     const user = c.var.user;
-    const [summary, connection] = await Promise.all([getSummary(c.var.deps, user, weeks), findConnection(c.var.deps.db, user.id)]);
-    return c.html(<HubPage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} summary={summary} weeks={weeks} connected={Boolean(connection)}
+    const [{ summary, sessions }, connection] = await Promise.all([getHub(c.var.deps, user, weeks), findConnection(c.var.deps.db, user.id)]);
+    return c.html(<HubPage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} summary={summary} sessions={sessions} weeks={weeks} connected={Boolean(connection)}
         backfilling={connection?.backfillState === "queued" || connection?.backfillState === "running"} />);
   })
   // SPEC §13: the unified feed as a page, with the API's own query rules (a bad query is a 400 page).

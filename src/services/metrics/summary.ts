@@ -5,7 +5,7 @@ import { mondayWeeks } from "../../lib/zoned-time";
 import { muscleGroups, type MuscleGroupView, type Range } from "./muscle-groups";
 import { runParts } from "./part";
 import { currentPrs, type PrView, prsWithin } from "./prs";
-import { type LatestSessionRecovery, latestSessionRecovery } from "./recovery";
+import { type LatestSessionRecovery, latestSessionRecovery, type SessionRecovery, sessionsRecovery } from "./recovery";
 import { recentSessions, type SessionView } from "./sessions";
 import { type Totals, totalsOf, weeklyTrend, type WeekView } from "./trends";
 
@@ -29,18 +29,18 @@ export interface Summary {
   latest_session_recovery: LatestSessionRecovery | null;
 }
 
-/** GET /hevy/summary: every part in one D1 batch, so one round trip and one consistent snapshot. */
-export async function getSummary(deps: MetricsDeps, user: MetricsUser, weekCount: number): Promise<Summary> {
+/** The summary's parts over the `weekCount` weeks ending with the current one, and how its answer is shaped. */
+function summaryParts(deps: MetricsDeps, user: MetricsUser, weekCount: number) {
   const weeks = mondayWeeks(deps.now(), user.timezone, weekCount);
   const window = { from: weeks[0]!.from, to: weeks.at(-1)!.to };
-  const [trend, prs, groups, sessions, recovery] = await runParts(deps.d1, [
+  const parts = [
     weeklyTrend(user.id, user.timezone, weeks),
     currentPrs(user.id),
     muscleGroups(user.id, user.timezone, window),
     recentSessions(user.id),
     latestSessionRecovery(user.id, user.timezone),
-  ]);
-  return {
+  ] as const;
+  const shape = ([trend, prs, groups, sessions, recovery]: readonly [WeekView[], PrView[], MuscleGroupView[], SessionView[], LatestSessionRecovery | null]): Summary => ({
     weeks: trend,
     totals: totalsOf(trend),
     prs,
@@ -48,7 +48,28 @@ export async function getSummary(deps: MetricsDeps, user: MetricsUser, weekCount
     muscle_groups: groups,
     recent_sessions: sessions,
     latest_session_recovery: recovery,
-  };
+  });
+  return { window, parts, shape };
+}
+
+/** GET /hevy/summary: every part in one D1 batch, so one round trip and one consistent snapshot. */
+export async function getSummary(deps: MetricsDeps, user: MetricsUser, weekCount: number): Promise<Summary> {
+  const { parts, shape } = summaryParts(deps, user, weekCount);
+  return shape(await runParts(deps.d1, parts));
+}
+
+/** The hub page: the summary and the window's sessions against the next mornings, in the same one batch. */
+export async function getHub(deps: MetricsDeps, user: MetricsUser, weekCount: number): Promise<{ summary: Summary; sessions: SessionRecovery[] }> {
+  const { window, parts, shape } = summaryParts(deps, user, weekCount);
+  const [trend, prs, groups, recent, latest, sessions] = await runParts(deps.d1, [...parts, sessionsRecovery(user.id, user.timezone, window)]);
+  return { summary: shape([trend, prs, groups, recent, latest]), sessions };
+}
+
+/** GET /hevy/sessions/recovery: every lift session of the window against the next morning's readings. */
+export async function getSessionsRecovery(deps: MetricsDeps, user: MetricsUser, weekCount: number): Promise<SessionRecovery[]> {
+  const weeks = mondayWeeks(deps.now(), user.timezone, weekCount);
+  const [sessions] = await runParts(deps.d1, [sessionsRecovery(user.id, user.timezone, { from: weeks[0]!.from, to: weeks.at(-1)!.to })]);
+  return sessions;
 }
 
 /** GET /hevy/trends: the summary's `weeks` and `totals`. */
