@@ -1,15 +1,20 @@
 import { describe, expect, it } from "vitest";
 import type { Workout } from "../src/hevy/types";
+import { localDate, mondayOf, mondayWeeks } from "../src/lib/zoned-time";
+import { rebuildRollups } from "../src/services/metrics/rollup-rebuild";
 import { logIn } from "./hardening-fixture";
-import { createUser, type TestContext, type TestUser, useTestContext } from "./helpers";
+import { createUser, dbOf, type TestContext, type TestUser, useTestContext } from "./helpers";
 import { store, workout } from "./metrics-fixtures";
 import { connected } from "./sync-helpers";
-import { hevy, item, MIN, putSource, storeHevy } from "./unified-helpers";
+import { hevy, iso, item, MIN, putSource, storeHevy } from "./unified-helpers";
 
 // SPEC §13: /workouts (the unified feed as a page) and /workouts/hevy/{id} (one workout),
 // read as a person reads them: the HTML.
 
 const DAY = 86_400_000;
+
+/** A Monday as the exercise page writes it: "Nov 16, 2026". */
+const formatWeek = (monday: string) => new Date(`${monday}T00:00:00Z`).toLocaleDateString("en-US", { timeZone: "UTC", year: "numeric", month: "short", day: "numeric" });
 
 async function signedIn(t: TestContext, user: TestUser) {
   const { cookie } = await logIn(t, user.token);
@@ -26,6 +31,23 @@ const text = (html: string) =>
 const rowIds = (html: string) => [...html.matchAll(/data-row-id="([^"]+)"/g)].map((m) => m[1]!);
 const olderHref = (html: string) => /<a href="([^"]+)" rel="next"/.exec(html)?.[1]?.replace(/&amp;/g, "&") ?? null;
 const rowOf = (html: string, id: string) => new RegExp(`<tr data-row-id="${id}">([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? "";
+
+/** The outer HTML of the <section> whose opening tag matches `open`, nested sections included. */
+function sectionOf(html: string, open: RegExp): string {
+  const start = html.search(open);
+  if (start < 0) return "";
+  const tags = /<section\b|<\/section>/g;
+  tags.lastIndex = start;
+  let depth = 0;
+  for (let m; (m = tags.exec(html)); ) {
+    depth += m[0] === "</section>" ? -1 : 1;
+    if (depth === 0) return html.slice(start, tags.lastIndex);
+  }
+  return "";
+}
+const exerciseSection = (html: string, index: number) => sectionOf(html, new RegExp(`<section[^>]*aria-labelledby="exercise-${index}"`));
+/** The rows of a sets table, as text: "Set Type Weight …", "1 Warm-up 20 kg …". */
+const setRows = (section: string) => [...section.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => text(m[1]!).trim());
 
 function expectPageHeaders(res: Response) {
   expect(res.headers.get("content-type")).toMatch(/^text\/html/);
@@ -81,8 +103,8 @@ describe("workout pages: /workouts/hevy/{id}", () => {
     expect(page).toContain("2 exercises");
     expect(page).not.toContain("12345");
 
-    // Every exercise in order, every set in its table.
-    expect(page).toContain("1. Bench Press (Barbell) Superset 1");
+    // Every exercise in order, every set in its table; the sets holding the bench's PRs are marked in words.
+    expect(page).toContain("Superset 1 1. Bench Press (Barbell)");
     expect(page.indexOf("2. Rowing Machine")).toBeGreaterThan(page.indexOf("1. Bench Press (Barbell)"));
     const tables = [...html.matchAll(/<table class="sets">([\s\S]*?)<\/table>/g)].map((m) => m[1]!);
     expect(tables).toHaveLength(2);
@@ -92,8 +114,8 @@ describe("workout pages: /workouts/hevy/{id}", () => {
     expect(rows(tables[0]!)).toEqual([
       "Set Type Weight Reps RPE",
       "1 Warm-up 20 kg 10 –",
-      "2 Normal 100 kg 100 8.5",
-      "3 Failure 117.25 kg 20 –",
+      "2 Normal PR: Most reps, Best set volume 100 kg 100 8.5",
+      "3 Failure PR: Heaviest 117.25 kg 20 –",
     ]);
     expect(rows(tables[1]!)).toEqual(["Set Type Weight Reps RPE Distance Duration", "1 Normal – – – 2 km 8 min"]);
     expect(html).toContain('<a href="/workouts">');
@@ -115,6 +137,86 @@ describe("workout pages: /workouts/hevy/{id}", () => {
     }
     // The owner still sees it.
     expect((await (await signedIn(t, owner))("/workouts/hevy/owned-1")).res.status).toBe(200);
+  });
+
+  it("groups a superset's exercises under one heading, shows each exercise's volume (the API's own field), and marks the sets holding a PR now, by name", async () => {
+    const user = await createUser(t);
+    const first = workout("ss-1", "2026-11-10T17:00:00Z", 60, [
+      { template: "79D0BB3A", title: "Bench Press (Barbell)", sets: [["warmup", 60, 10], ["normal", 1000.5, 3], ["normal", 1000, 3]] },
+      { template: "55E6546F", title: "Bent Over Row (Barbell)", sets: [["normal", 80, 10]] },
+      { template: "D04AC939", title: "Squat (Barbell)", sets: [["normal", 140, 5]] },
+    ]);
+    first.exercises[0]!.supersetId = 0;
+    first.exercises[1]!.supersetId = 0;
+    await store(user.id, [first]);
+    const get = await signedIn(t, user);
+    const { res, html } = await get("/workouts/hevy/ss-1");
+    expect(res.status, html).toBe(200);
+
+    // The superset is one section headed "Superset 1" holding its two exercises, and not the squat.
+    const superset = sectionOf(html, /<section[^>]*data-superset="0"/);
+    expect(superset, html).not.toBe("");
+    expect(text(superset).trim()).toMatch(/^Superset 1 1\. Bench Press \(Barbell\)/);
+    expect(text(superset)).toContain("2. Bent Over Row (Barbell)");
+    expect(text(superset)).not.toContain("Squat");
+    expect(superset.match(/<h3[ >]/g)).toHaveLength(2);
+    expect(text(exerciseSection(html, 2))).toContain("3. Squat (Barbell)");
+    // Every set column is still there, inside the group too.
+    expect(setRows(exerciseSection(html, 0))[0]).toBe("Set Type Weight Reps RPE");
+
+    // Each exercise's volume is the API's field (warm-up left out), written with separators.
+    const api = (await (await t.request("/api/v1/workouts/hevy/ss-1", { token: user.token })).json()) as {
+      exercises: Array<{ volume_kg: number }>; metrics: { volume_kg: number };
+    };
+    expect(api.exercises.map((e) => e.volume_kg)).toEqual([6001.5, 800, 700]);
+    expect(api.metrics.volume_kg).toBe(7501.5); // one rule: the exercises add up to the workout
+    expect(text(exerciseSection(html, 0))).toContain("Volume 6,001.5 kg");
+    expect(text(exerciseSection(html, 1))).toContain("Volume 800 kg");
+    const listed = (await (await t.request("/api/v1/workouts/hevy", { token: user.token })).json()) as { data: Array<{ exercises: Array<{ volume_kg: number }> }> };
+    expect(listed.data[0]!.exercises.map((e) => e.volume_kg)).toEqual([6001.5, 800, 700]);
+
+    // Every record is the bench's second set (the earliest of the 3-rep sets); the mark says which, in words.
+    expect(setRows(exerciseSection(html, 0)).slice(1)).toEqual([
+      "1 Warm-up 60 kg 10 –",
+      "2 Normal PR: Heaviest, Best e1RM, Most reps, Best set volume 1,000.5 kg 3 –",
+      "3 Normal 1,000 kg 3 –",
+    ]);
+    expect(exerciseSection(html, 0)).toMatch(/<span class="badge" data-pr="true">PR: Heaviest, Best e1RM, Most reps, Best set volume<\/span>/);
+
+    // A later 1,200 kg single takes the heaviest and e1RM records: only the marks of records held now stay.
+    await store(user.id, [workout("ss-2", "2026-11-12T17:00:00Z", 30, [{ template: "79D0BB3A", title: "Bench Press (Barbell)", sets: [["normal", 1200, 1]] }])]);
+    const after = (await get("/workouts/hevy/ss-1")).html;
+    expect(setRows(exerciseSection(after, 0)).slice(1)).toEqual([
+      "1 Warm-up 60 kg 10 –",
+      "2 Normal PR: Most reps, Best set volume 1,000.5 kg 3 –",
+      "3 Normal 1,000 kg 3 –",
+    ]);
+    expect(setRows(exerciseSection((await get("/workouts/hevy/ss-2")).html, 0)).slice(1)).toEqual(["1 Normal PR: Heaviest, Best e1RM 1,200 kg 1 –"]);
+  });
+
+  it("shows the linked Apple Health workout's calories and heart rate, and nothing for a workout without one", async () => {
+    const user = await createUser(t);
+    const T = Date.UTC(2026, 9, 1, 7, 30);
+    await storeHevy(user.id, [hevy("linked-h", T, 60, { sets: [[100, 5]] }), hevy("alone-h", T + DAY, 45, { sets: [[100, 5]] })]);
+    await putSource(t, user, "apple_health", [
+      item("linked-a", T + 30_000, 60, { calories_kcal: 1412, avg_hr_bpm: 131, max_hr_bpm: 164 }),
+      // Overlapping alone-h, but a run: never paired with a lift.
+      item("run-a", T + DAY + 5 * MIN, 40, { activity_type: "running", calories_kcal: 300, avg_hr_bpm: 150, max_hr_bpm: 180 }),
+    ]);
+    // Another user's workout with the same Hevy id, never linked: their page shows nothing of this user's.
+    const other = await createUser(t);
+    await storeHevy(other.id, [hevy("linked-h", T, 60, { sets: [[100, 5]] })]);
+    const get = await signedIn(t, user);
+
+    const linked = await get("/workouts/hevy/linked-h");
+    expect(linked.res.status, linked.html).toBe(200);
+    expect(text(linked.html)).toContain("Apple Health: 1,412 kcal · avg 131 bpm · max 164 bpm");
+    const alone = await get("/workouts/hevy/alone-h");
+    expect(alone.res.status).toBe(200);
+    expect(text(alone.html)).not.toContain("Apple Health");
+    expect(alone.html).not.toContain("data-apple-health");
+    const theirs = (await (await signedIn(t, other))("/workouts/hevy/linked-h")).html;
+    expect(text(theirs)).not.toContain("Apple Health");
   });
 
   it("sends a visitor without a session to /login", async () => {
@@ -216,6 +318,75 @@ describe("workout pages: /workouts, the unified feed", () => {
     expect(rowIds(second.html)).toEqual(["strava:ride-0"]);
   });
 
+  it("filters by a date range of local days in the user's zone, keeping source and range on the Older link and in the form", async () => {
+    const user = await createUser(t, "America/New_York");
+    // October 1–4 in New York (UTC-4): from 2026-10-01T04:00Z up to, not including, 2026-10-05T04:00Z.
+    const inside = Array.from({ length: 22 }, (_, i) => hevy(`in-${String(i).padStart(2, "0")}`, Date.UTC(2026, 9, 1, 4) + i * 4 * 60 * MIN, 30));
+    await storeHevy(user.id, [
+      hevy("before", Date.parse("2026-10-01T03:30:00Z"), 30), // Sep 30, 23:30 in New York
+      ...inside,
+      hevy("last-day", Date.parse("2026-10-05T03:30:00Z"), 20), // Oct 4, 23:30 in New York: the To day is included
+      hevy("after", Date.parse("2026-10-05T04:00:00Z"), 30), // Oct 5, 00:00 in New York
+    ]);
+    await putSource(t, user, "whoop", [item("whoop-in", Date.UTC(2026, 9, 2, 12), 40, { activity_type: "cycling" })]);
+    const get = await signedIn(t, user);
+
+    const first = await get("/workouts?source=hevy&from=2026-10-01&to=2026-10-04");
+    expect(first.res.status, first.html).toBe(200);
+    const inRange = ["hevy:last-day", ...[...inside].reverse().map((w) => `hevy:${w.id}`)];
+    expect(rowIds(first.html)).toEqual(inRange.slice(0, 20));
+    // The form: labelled date fields holding the range, the source kept hidden, sent with GET.
+    const form = /<form method="get" action="\/workouts"[^>]*>([\s\S]*?)<\/form>/.exec(first.html)?.[1] ?? "";
+    expect(form, first.html).toContain('<input type="hidden" name="source" value="hevy"/>');
+    expect(form).toMatch(/<label for="feed-from">From<\/label><input type="date" id="feed-from" name="from" value="2026-10-01"\/>/);
+    expect(form).toMatch(/<label for="feed-to">To<\/label><input type="date" id="feed-to" name="to" value="2026-10-04"\/>/);
+    expect(form).toContain('<button type="submit">Apply</button>');
+    // Another source keeps the range.
+    expect(first.html).toContain('href="/workouts?source=whoop&amp;from=2026-10-01&amp;to=2026-10-04"');
+
+    const next = olderHref(first.html);
+    expect(next).toMatch(/^\/workouts\?source=hevy&from=2026-10-01&to=2026-10-04&cursor=/);
+    const second = await get(next!);
+    expect(second.res.status, second.html).toBe(200);
+    expect(rowIds(second.html)).toEqual(inRange.slice(20));
+    expect(olderHref(second.html)).toBeNull();
+    expect(second.html).toContain('<input type="hidden" name="source" value="hevy"/>');
+
+    // All sources in the range: the WHOOP ride too, still none of the three outside.
+    const all = await get("/workouts?from=2026-10-01&to=2026-10-04");
+    expect(rowIds(all.html)).toContain("whoop:whoop-in");
+    expect(all.html).not.toContain('name="source"');
+    const allIds = [...rowIds(all.html), ...rowIds((await get(olderHref(all.html)!)).html)];
+    expect(allIds.filter((id) => ["hevy:before", "hevy:after"].includes(id))).toEqual([]);
+    expect(allIds).toHaveLength(24);
+
+    // A single day; and a range holding nothing says so.
+    expect(rowIds((await get("/workouts?from=2026-09-30&to=2026-09-30")).html)).toEqual(["hevy:before"]);
+    const empty = await get("/workouts?from=2026-12-01&to=2026-12-31");
+    expect(rowIds(empty.html)).toEqual([]);
+    expect(text(empty.html)).toContain("No workouts in these dates.");
+  });
+
+  it("reads the range form's empty fields as no bound; an impossible, reversed or repeated date is a 400 page, never a 500", async () => {
+    const user = await createUser(t, "Pacific/Kiritimati");
+    await storeHevy(user.id, [hevy("only", Date.UTC(2026, 9, 1, 12), 30)]);
+    const get = await signedIn(t, user);
+    // The form sent with both fields blank.
+    const blank = await get("/workouts?from=&to=");
+    expect(blank.res.status, blank.html).toBe(200);
+    expect(rowIds(blank.html)).toEqual(["hevy:only"]);
+    // The last representable day has no next day to end at: still a page.
+    const far = await get("/workouts?from=2026-10-01&to=9999-12-31");
+    expect(far.res.status, far.html).toBe(200);
+    expect(rowIds(far.html)).toEqual(["hevy:only"]);
+    for (const query of ["from=2026-02-30", "to=2026-13-01", "from=2026-10-05&to=2026-10-04", "from=2026-10-01&from=2026-10-02", "to=20261001"]) {
+      const { res, html } = await get(`/workouts?${query}`);
+      expect(res.status, query).toBe(400);
+      expectPageHeaders(res);
+      expect(html).toMatch(/<h1>[^<]+<\/h1>/);
+    }
+  });
+
   it("answers a bad query with a 400 page, not a 500", async () => {
     const user = await createUser(t);
     const get = await signedIn(t, user);
@@ -295,9 +466,67 @@ describe("exercise progress: /hevy/exercises/{template_id}", () => {
     // Date, workout, working sets, heaviest, best e1RM, volume.
     expect(cells("ex-2").slice(2)).toEqual(["2", "1,000 kg", "1,000 kg", "1,840 kg"]);
     expect(cells("ex-1").slice(2)).toEqual(["1", "100 kg", "116.67 kg", "500 kg"]); // the warm-up left out
-    expect(html).toContain('id="e1rm-chart"');
+    // The line chart: best e1RM and heaviest per session, oldest first, as labelled lines with points.
+    const chart = /<svg[^>]*id="progress-chart"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? "";
+    expect(chart, html).toContain('role="img"');
+    expect(chart).toMatch(/aria-label="Best estimated 1RM and heaviest weight \(kg\)[^"]*"/);
+    expect(chart).toMatch(/<title>Best estimated 1RM and heaviest weight/);
+    const points = (series: string) =>
+      [...(new RegExp(`<g data-series="${series}">([\\s\\S]*?)</g>`).exec(chart)?.[1] ?? "").matchAll(/data-value="([^"]+)"/g)].map((m) => Number(m[1]));
+    expect(points("Best e1RM").map((v) => Math.round(v * 100) / 100)).toEqual([116.67, 1000]);
+    expect(points("Heaviest")).toEqual([100, 1000]);
+    expect(text(chart)).toContain("session date");
+    expect(chart).toContain(">kg</text>");
+    expect(chart).not.toContain("<script");
+    // Volume per week, each session in its local (Berlin) Monday week, with a table as its text alternative.
+    const week = (daysAgo: number) => mondayOf(localDate(Date.now() - daysAgo * DAY, "Europe/Berlin"));
+    const weekCells = (monday: string) => [...(new RegExp(`<tr data-week="${monday}">([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? "").matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((m) => text(m[1]!).trim());
+    expect(html).toContain('id="weekly-volume-chart"');
+    expect(weekCells(week(20)).slice(1)).toEqual(["1", "500 kg"]); // ten days apart: never the same week
+    expect(weekCells(week(10)).slice(1)).toEqual(["2", "1,840 kg"]);
     // The hub links each exercise of its PR table here.
     expect((await get("/hevy?weeks=4")).html).toContain('href="/hevy/exercises/79D0BB3A"');
+  });
+
+  it("puts each session's volume in its local Monday week, the same from the weekly rollups as from the sets; an e1RM-less session breaks the e1RM line", async () => {
+    const zone = "America/New_York";
+    const user = await createUser(t, zone);
+    const weeks = mondayWeeks(Date.now(), zone, 4);
+    const monday = weeks[1]!.from; // local midnight of a Monday three weeks back: Monday 04:00 or 05:00 UTC
+    const bench = (sets: Array<["normal" | "warmup", number, number]>) => ({ template: "79D0BB3A", title: "Bench Press (Barbell)", sets });
+    await store(user.id, [
+      // Sunday 23:30 in New York (Monday in UTC): the week before.
+      workout("sun-late", iso(monday - 30 * MIN), 20, [bench([["warmup", 50, 10], ["normal", 100, 10]])]),
+      // 20 reps: a heaviest weight but no e1RM (1–12 reps only).
+      workout("mon-early", iso(monday + 30 * MIN), 20, [bench([["normal", 50, 20]])]),
+      workout("tue", iso(monday + DAY), 40, [bench([["normal", 1000, 2], ["normal", 1000, 3]]), { template: "D04AC939", title: "Squat (Barbell)", sets: [["normal", 200, 5]] }]),
+    ]);
+    const get = await signedIn(t, user);
+    const weekRows = (html: string) =>
+      Object.fromEntries([...html.matchAll(/<tr data-week="([^"]+)">([\s\S]*?)<\/tr>/g)].map((m) => [m[1]!, text(m[2]!).trim()]));
+
+    const computed = await get("/hevy/exercises/79D0BB3A");
+    expect(computed.res.status, computed.html).toBe(200);
+    const rows = weekRows(computed.html);
+    expect(Object.keys(rows)).toHaveLength(26);
+    expect(rows[weeks[0]!.weekStart]).toBe(`${formatWeek(weeks[0]!.weekStart)} 1 1,000 kg`);
+    expect(rows[weeks[1]!.weekStart]).toBe(`${formatWeek(weeks[1]!.weekStart)} 3 6,000 kg`);
+    expect(rows[weeks[2]!.weekStart]).toMatch(/ 0 0 kg$/);
+
+    // The same numbers once the weekly rollups are complete in the user's zone …
+    expect(await rebuildRollups({ d1: await dbOf(user.id) }, user.id)).toBe(true);
+    expect(weekRows((await get("/hevy/exercises/79D0BB3A")).html)).toEqual(rows);
+    // … and they are what the page reads then (a changed rollup row shows).
+    await (await dbOf(user.id)).prepare("UPDATE hevy_week_templates SET volume_kg = 12345 WHERE user_id = ? AND template_id = '79D0BB3A' AND week_start = ?")
+      .bind(user.id, weeks[1]!.weekStart).run();
+    expect(weekRows((await get("/hevy/exercises/79D0BB3A")).html)[weeks[1]!.weekStart]).toMatch(/ 3 12,345 kg$/);
+
+    // The e1RM line has a gap at the 20-rep session; the heaviest line does not.
+    const chart = /<svg[^>]*id="progress-chart"[\s\S]*?<\/svg>/.exec(computed.html)?.[0] ?? "";
+    const path = (series: string) => new RegExp(`<g data-series="${series}"><path d="([^"]*)"`).exec(chart)?.[1] ?? "";
+    expect(path("Best e1RM").match(/M/g)).toHaveLength(2);
+    expect(path("Heaviest").match(/M/g)).toHaveLength(1);
+    expect(path("Heaviest").match(/L/g)).toHaveLength(2);
   });
 
   it("answers the 404 page for an exercise this user never logged (even one another user did), and for a malformed id", async () => {

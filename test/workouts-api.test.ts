@@ -24,6 +24,7 @@ interface ApiWorkout {
     notes: string | null;
     exercise_template_id: string | null;
     superset_id: number | null;
+    volume_kg: number;
     sets: Array<Record<string, unknown>>;
   }>;
   metrics: { volume_kg: number; set_count: number; exercise_count: number };
@@ -64,11 +65,17 @@ async function listAll(t: TestContext, user: TestUser, query: string, startCurso
 function expected(w: HevyWorkout): ApiWorkout {
   let volume = 0;
   let sets = 0;
+  const exerciseVolumes: number[] = [];
   for (const e of w.exercises) {
+    let exerciseVolume = 0;
     for (const s of e.sets) {
       sets++;
-      if (s.type !== "warmup" && s.weight_kg !== null && s.reps !== null) volume += s.weight_kg * s.reps;
+      if (s.type !== "warmup" && s.weight_kg !== null && s.reps !== null) {
+        volume += s.weight_kg * s.reps;
+        exerciseVolume += s.weight_kg * s.reps;
+      }
     }
+    exerciseVolumes.push(exerciseVolume);
   }
   const start = Date.parse(w.start_time);
   const end = Date.parse(w.end_time);
@@ -82,12 +89,13 @@ function expected(w: HevyWorkout): ApiWorkout {
     duration_seconds: (end - start) / 1000,
     updated_at: new Date(Date.parse(w.updated_at)).toISOString().replace(".000Z", "Z"),
     created_at: new Date(Date.parse(w.created_at)).toISOString().replace(".000Z", "Z"),
-    exercises: w.exercises.map((e) => ({
+    exercises: w.exercises.map((e, i) => ({
       index: e.index,
       title: e.title,
       notes: e.notes,
       exercise_template_id: e.exercise_template_id,
       superset_id: e.supersets_id,
+      volume_kg: exerciseVolumes[i]!,
       sets: e.sets.map((s) => ({ ...s })),
     })),
     metrics: { volume_kg: volume, set_count: sets, exercise_count: w.exercises.length },

@@ -59,3 +59,88 @@ export function BarChart(props: { bars: Bar[]; yLabel: string; xLabel: string; t
     </svg>
   );
 }
+
+export interface LineSeries {
+  name: string;
+  /** One value per label; null leaves a gap in the line. */
+  values: Array<number | null>;
+}
+
+// Two series told apart by more than colour: the second is dashed, with square points.
+const SERIES_STYLES = [
+  { color: "#2f6fed", dash: undefined, square: false },
+  { color: "#b35c00", dash: "6 4", square: true },
+];
+
+/** Lines with points over ordered labels (e.g. sessions), y from a round value below the lowest to one above the highest. */
+export function LineChart(props: { labels: string[]; series: LineSeries[]; yLabel: string; xLabel: string; title: string; id?: string }) {
+  const width = 640;
+  const height = 260;
+  // Room on the right for half of the last date label, centred on the last point.
+  const pad = { left: 56, right: 40, top: 36, bottom: 52 };
+  const plotW = width - pad.left - pad.right;
+  const plotH = height - pad.top - pad.bottom;
+  const values = props.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const step = niceStep(max - min || max);
+  const bottom = Math.max(0, Math.floor(min / step) * step);
+  const top = Math.max(bottom + step, Math.ceil(max / step) * step);
+  const ticks = Array.from({ length: Math.round((top - bottom) / step) + 1 }, (_, i) => bottom + i * step);
+  const n = props.labels.length;
+  const x = (i: number) => pad.left + (n === 1 ? plotW / 2 : (i * plotW) / (n - 1));
+  const y = (v: number) => pad.top + plotH - ((v - bottom) / (top - bottom)) * plotH;
+  const labelEvery = Math.ceil(n / 6);
+  return (
+    <svg class="chart" id={props.id} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.title}>
+      <title>{props.title}</title>
+      {ticks.map((t) => (
+        <g>
+          <line x1={pad.left} x2={width - pad.right} y1={y(t)} y2={y(t)} stroke="#e2e5ea" />
+          <text x={pad.left - 6} y={y(t) + 4} text-anchor="end">{compact(t)}</text>
+        </g>
+      ))}
+      {props.labels.map((label, i) =>
+        i % labelEvery === 0 ? <text x={x(i)} y={height - pad.bottom + 16} text-anchor="middle">{label}</text> : null,
+      )}
+      {props.series.map((s, si) => {
+        const style = SERIES_STYLES[si % SERIES_STYLES.length]!;
+        // A null value ends the segment: the line never bridges a session without one.
+        let d = "";
+        s.values.forEach((v, i) => {
+          if (v !== null) d += `${i > 0 && s.values[i - 1] !== null ? "L" : "M"}${x(i).toFixed(1)} ${y(v).toFixed(1)}`;
+        });
+        return (
+          <g data-series={s.name}>
+            <path d={d} fill="none" stroke={style.color} stroke-width="2" stroke-dasharray={style.dash} />
+            {s.values.map((v, i) => {
+              if (v === null) return null;
+              const point = <title>{`${props.labels[i]}: ${s.name} ${compact(v)}`}</title>;
+              return style.square ? (
+                <rect x={x(i) - 3.5} y={y(v) - 3.5} width="7" height="7" fill={style.color} data-value={String(v)}>{point}</rect>
+              ) : (
+                <circle cx={x(i)} cy={y(v)} r="3.5" fill={style.color} data-value={String(v)}>{point}</circle>
+              );
+            })}
+          </g>
+        );
+      })}
+      <g class="legend">
+        {props.series.map((s, si) => {
+          const style = SERIES_STYLES[si % SERIES_STYLES.length]!;
+          const lx = pad.left + si * 180;
+          return (
+            <g>
+              <line x1={lx} x2={lx + 24} y1={14} y2={14} stroke={style.color} stroke-width="2" stroke-dasharray={style.dash} />
+              <text x={lx + 30} y={18}>{s.name}</text>
+            </g>
+          );
+        })}
+      </g>
+      <line x1={pad.left} x2={width - pad.right} y1={pad.top + plotH} y2={pad.top + plotH} stroke="#5d6675" />
+      <line x1={pad.left} x2={pad.left} y1={pad.top} y2={pad.top + plotH} stroke="#5d6675" />
+      <text x={pad.left + plotW / 2} y={height - 8} text-anchor="middle">{props.xLabel}</text>
+      <text transform={`translate(14 ${pad.top + plotH / 2}) rotate(-90)`} text-anchor="middle">{props.yLabel}</text>
+    </svg>
+  );
+}

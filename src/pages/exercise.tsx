@@ -1,21 +1,26 @@
 import type { ExerciseProgress } from "../services/metrics/exercise-progress";
-import type { PrKind } from "../services/metrics/prs";
-import { BarChart } from "./charts";
-import { formatDate, formatKg, formatNumber } from "./format";
+import { BarChart, LineChart } from "./charts";
+import { formatDate, formatKg, formatNumber, prKindName } from "./format";
+import { Layout, TableWrap } from "./layout";
 
 /** A record as the hub's PR table writes it (one decimal), so the two pages agree. */
 const recordKg = (kg: number) => `${formatNumber(kg)} kg`;
-import { Layout } from "./layout";
 
-const KIND_NAMES: Record<PrKind, string> = { heaviest_weight: "Heaviest", best_e1rm: "Best e1RM", most_reps: "Most reps", best_set_volume: "Best set volume" };
 /** Sessions on the chart: the latest this many. */
 const CHART_SESSIONS = 40;
 
-/** SPEC §13: one exercise's progress — its PRs, best estimated 1RM per session, every session it was in. */
+/** A local Monday ("2026-11-16") as a date for people, "Nov 16, 2026" (a civil date: no zone to apply). */
+const weekOf = (monday: string) => formatDate(`${monday}T00:00:00Z`, "UTC");
+
+/**
+ * SPEC §13: one exercise's progress — its PRs, best estimated 1RM and heaviest weight per session,
+ * volume per week, every session it was in.
+ */
 export function ExercisePage(props: { email: string; csrf: string; timezone: string; progress: ExerciseProgress }) {
   const p = props.progress;
   const day = (iso: string) => formatDate(iso, props.timezone);
-  const charted = p.sessions.filter((s) => s.best_e1rm_kg !== null).slice(-CHART_SESSIONS);
+  const charted = p.sessions.filter((s) => s.best_e1rm_kg !== null || s.heaviest_kg !== null).slice(-CHART_SESSIONS);
+  const trained = p.weeks.some((w) => w.sets > 0);
   return (
     <Layout title={p.title} session={{ email: props.email, csrf: props.csrf }} current="hub">
       <p><a href="/hevy">← Hevy hub</a></p>
@@ -28,7 +33,7 @@ export function ExercisePage(props: { email: string; csrf: string; timezone: str
           <ul id="exercise-prs">
             {p.prs.map((pr) => (
               <li data-kind={pr.kind}>
-                {KIND_NAMES[pr.kind]}: <strong>{pr.kind === "most_reps" ? `${formatNumber(pr.value)} reps` : recordKg(pr.value)}</strong>{" "}
+                {prKindName(pr.kind)}: <strong>{pr.kind === "most_reps" ? `${formatNumber(pr.value)} reps` : recordKg(pr.value)}</strong>{" "}
                 <a href={`/workouts/hevy/${encodeURIComponent(pr.workout_id)}`}>{day(pr.achieved_at)}</a>
               </li>
             ))}
@@ -37,14 +42,50 @@ export function ExercisePage(props: { email: string; csrf: string; timezone: str
       </div>
       {charted.length > 0 && (
         <div class="card">
-          <h2>Best estimated 1RM per session</h2>
-          <BarChart id="e1rm-chart" title={`Best estimated 1RM (kg), latest ${charted.length} sessions`} yLabel="e1RM (kg)" xLabel="session date"
-            bars={charted.map((s) => ({ label: day(s.start_time), value: s.best_e1rm_kg! }))} />
+          <h2>Best estimated 1RM and heaviest weight per session</h2>
+          <LineChart id="progress-chart" title={`Best estimated 1RM and heaviest weight (kg), latest ${charted.length} sessions`} yLabel="kg" xLabel="session date"
+            labels={charted.map((s) => day(s.start_time))}
+            series={[{ name: "Best e1RM", values: charted.map((s) => s.best_e1rm_kg) }, { name: "Heaviest", values: charted.map((s) => s.heaviest_kg) }]} />
+          <p class="muted">The sessions table below lists the same numbers.</p>
         </div>
       )}
       <div class="card">
+        <h2>Volume per week</h2>
+        {trained ? (
+          <>
+            <BarChart id="weekly-volume-chart" title={`Volume per week (kg), last ${p.weeks.length} weeks`} yLabel="volume (kg)" xLabel="week starting"
+              bars={p.weeks.map((w) => ({ label: weekOf(w.week_start), value: w.volume_kg }))} />
+            <details>
+              <summary>Volume per week as a table</summary>
+              <TableWrap label="Volume per week">
+                <table id="exercise-weeks">
+                  <thead>
+                    <tr>
+                      <th scope="col">Week starting</th>
+                      <th scope="col" class="num">Working sets</th>
+                      <th scope="col" class="num">Volume</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {[...p.weeks].reverse().map((w) => (
+                      <tr data-week={w.week_start}>
+                        <td>{weekOf(w.week_start)}</td>
+                        <td class="num">{formatNumber(w.sets)}</td>
+                        <td class="num">{formatKg(w.volume_kg)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableWrap>
+            </details>
+          </>
+        ) : (
+          <p class="muted" data-empty-weeks>No sets of this exercise in the last {p.weeks.length} weeks.</p>
+        )}
+      </div>
+      <div class="card">
         <h2>Sessions</h2>
-        <div class="table-wrap">
+        <TableWrap label="Sessions of this exercise">
           <table id="exercise-sessions">
             <thead>
               <tr>
@@ -69,7 +110,7 @@ export function ExercisePage(props: { email: string; csrf: string; timezone: str
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       </div>
     </Layout>
   );

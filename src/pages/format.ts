@@ -1,5 +1,6 @@
 // Numbers and times written for people (SPEC §13): thousands separators, units, the user's zone.
 // Display only: the services' numbers are never recomputed here, just printed.
+import type { PrKind } from "../services/metrics/prs";
 
 const numberFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
 // Plates come in 1.25 kg steps: a weight keeps its second decimal.
@@ -71,3 +72,8 @@ export function activityName(type: string): string {
   const words = type.replace(/_/g, " ").trim();
   return words ? words[0]!.toUpperCase() + words.slice(1) : "Workout";
 }
+
+const PR_KIND_NAMES: Record<PrKind, string> = { heaviest_weight: "Heaviest", best_e1rm: "Best e1RM", most_reps: "Most reps", best_set_volume: "Best set volume" };
+
+/** "best_e1rm" → "Best e1RM". */
+export const prKindName = (kind: PrKind): string => PR_KIND_NAMES[kind];

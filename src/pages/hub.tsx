@@ -3,7 +3,7 @@ import type { PrKind, PrView } from "../services/metrics/prs";
 import type { ReadingView, SessionRecovery } from "../services/metrics/recovery";
 import { BarChart } from "./charts";
 import { formatDate, formatDuration, formatNumber } from "./format";
-import { Layout } from "./layout";
+import { Layout, TableWrap } from "./layout";
 import { SessionsRecoveryChart } from "./recovery-chart";
 
 /** The hub's windows, in weeks (`?weeks=`); 12 by default. */
@@ -120,7 +120,7 @@ export function HubPage(props: {
         {byExercise.size === 0 ? (
           <p class="muted">No records yet.</p>
         ) : (
-          <div class="table-wrap">
+          <TableWrap label="Personal records">
             <table id="pr-table">
               <thead>
                 <tr>
@@ -154,7 +154,7 @@ export function HubPage(props: {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </div>
       <div class="grid">

@@ -45,3 +45,15 @@ export function Layout(props: LayoutProps) {
 }
 
 export const CsrfField = (props: { csrf: string }) => <input type="hidden" name="_csrf" value={props.csrf} />;
+
+/**
+ * A table too wide for a phone scrolls sideways inside this box; it is a named region that takes
+ * keyboard focus, so the hidden columns can be scrolled to without a mouse (axe: scrollable-region-focusable).
+ */
+export function TableWrap(props: { label: string; class?: string; children?: Child }) {
+  return (
+    <div class={props.class ? `table-wrap ${props.class}` : "table-wrap"} tabindex={0} role="region" aria-label={props.label}>
+      {props.children}
+    </div>
+  );
+}

@@ -1,5 +1,6 @@
 import { deltaOf, morningsAfter, type SessionRecovery } from "../services/metrics/recovery";
 import { niceStep } from "./charts";
+import { TableWrap } from "./layout";
 import { formatDate, formatKg, formatNumber } from "./format";
 
 // The hub's "sessions vs the next morning" (SPEC §13): one SVG, two panels sharing the session
@@ -111,7 +112,7 @@ export function SessionsRecoveryChart(props: { sessions: SessionRecovery[]; time
       </svg>
       <details>
         <summary>Every session and its next morning (table)</summary>
-        <div class="table-wrap">
+        <TableWrap label="Every session and its next morning">
           <table id="sessions-recovery">
             <thead>
               <tr>
@@ -134,7 +135,7 @@ export function SessionsRecoveryChart(props: { sessions: SessionRecovery[]; time
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       </details>
     </>
   );

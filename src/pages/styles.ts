@@ -1,6 +1,6 @@
 /** The one stylesheet of the pages, served at /assets/app.css. Small, no build step, phone-first. */
 export const STYLESHEET = `
-:root { --bg:#f6f7f9; --card:#fff; --ink:#1d2330; --muted:#5d6675; --line:#e2e5ea; --accent:#2f6fed; --ok:#1f8a4c; --warn:#b35c00; --bad:#c0392b; }
+:root { --bg:#f6f7f9; --card:#fff; --ink:#1d2330; --muted:#5d6675; --line:#e2e5ea; --accent:#2f6fed; --ok:#176b3a; --warn:#9a4f00; --bad:#c0392b; }
 * { box-sizing: border-box; }
 body { margin:0; font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; background:var(--bg); color:var(--ink); }
 header.top { background:var(--ink); color:#fff; padding:.75rem 1rem; display:flex; gap:1rem; align-items:center; flex-wrap:wrap; }
@@ -24,7 +24,7 @@ button.secondary { background:#e9edf5; color:var(--ink); } button.danger { backg
 progress { width:100%; height:.8rem; }
 table { width:100%; border-collapse:collapse; font-size:.95rem; } th, td { text-align:left; padding:.4rem .3rem; border-bottom:1px solid var(--line); }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
-.table-wrap { overflow-x:auto; }
+.table-wrap { overflow-x:auto; } .table-wrap:focus-visible { outline:2px solid var(--accent); outline-offset:2px; }
 svg.chart { width:100%; height:auto; } svg.chart text { font-size:11px; fill:var(--muted); } svg.chart .bar { fill:var(--accent); }
 .stat { font-size:1.6rem; font-weight:700; } code { background:#eef1f6; padding:.1rem .3rem; border-radius:4px; word-break:break-all; }
 `;

@@ -1,6 +1,8 @@
+import { isoUtc, parseInstant } from "../lib/time";
+import { addDays, startOfLocalDay } from "../lib/zoned-time";
 import type { FeedSource, UnifiedRow } from "../services/unified";
 import { activityName, formatDateTime, formatDuration, formatKg, formatNumber, sourceName } from "./format";
-import { Layout } from "./layout";
+import { Layout, TableWrap } from "./layout";
 
 export const FEED_SOURCES: FeedSource[] = ["hevy", "apple_health", "whoop", "oura", "strava"];
 
@@ -8,6 +10,34 @@ export interface FeedQuery {
   source?: FeedSource;
   from?: string;
   to?: string;
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The page's query as the API's schema (unifiedListQuery) should read it. The schema reads a bare
+ * date as UTC midnight; the range form's date fields mean the user's days. So a date `from` becomes
+ * local midnight of that day in `zone`, and a date `to` the local midnight after it (the schema's
+ * `to` is exclusive: the day is included). An empty field (the form sends `from=`) is no bound.
+ * Everything else is left for the schema to read or refuse as the API would: date-times,
+ * impossible dates, repeated parameters, and a `to` day before the `from` day (kept as UTC
+ * midnights, which the schema refuses as from after to).
+ */
+export function feedQueryInZone(queries: Record<string, string[]>, zone: string): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const [key, values] of Object.entries(queries)) {
+    if ((key === "from" || key === "to") && values.length === 1 && values[0] === "") continue;
+    query[key] = values.length === 1 ? values[0]! : values;
+  }
+  const day = (value: unknown) => (typeof value === "string" && DATE.test(value) && parseInstant(value) !== null ? value : null);
+  const from = day(query.from);
+  const to = day(query.to);
+  if (from !== null && to !== null && from > to) return query;
+  if (from !== null) query.from = isoUtc(startOfLocalDay(from, zone));
+  // The last day of year 9999 has no next day to bound it: it stays as given.
+  const next = to === null ? null : addDays(to, 1);
+  if (next !== null && DATE.test(next)) query.to = isoUtc(startOfLocalDay(next, zone));
+  return query;
 }
 
 /** /workouts with the filter `q` (and a cursor): the link of a page of the feed. */
@@ -33,6 +63,7 @@ export function WorkoutsPage(props: {
   email: string; csrf: string; timezone: string; query: FeedQuery; paged: boolean; rows: UnifiedRow[]; nextCursor: string | null;
 }) {
   const q = props.query;
+  const ranged = Boolean(q.from || q.to);
   const options: Array<[FeedSource | undefined, string]> = [[undefined, "All sources"], ...FEED_SOURCES.map((s): [FeedSource, string] => [s, sourceName(s)])];
   return (
     <Layout title="Workouts" session={{ email: props.email, csrf: props.csrf }} current="workouts">
@@ -44,12 +75,22 @@ export function WorkoutsPage(props: {
           </a>
         ))}
       </nav>
+      {/* GET, so a range is a link like any other page of the feed; a new range starts at its newest. */}
+      <form method="get" action="/workouts" class="row filters" aria-label="Filter by date">
+        {q.source && <input type="hidden" name="source" value={q.source} />}
+        <label for="feed-from">From</label>
+        <input type="date" id="feed-from" name="from" value={q.from && DATE.test(q.from) ? q.from : undefined} />
+        <label for="feed-to">To</label>
+        <input type="date" id="feed-to" name="to" value={q.to && DATE.test(q.to) ? q.to : undefined} />
+        <button type="submit">Apply</button>
+        {ranged && <a href={feedHref({ source: q.source })}>All dates</a>}
+      </form>
       {props.rows.length === 0 ? (
         <p class="muted" data-empty>
-          {props.paged ? "No older workouts." : q.source ? `No ${sourceName(q.source)} workouts yet.` : "No workouts yet."}
+          {props.paged ? "No older workouts." : ranged ? "No workouts in these dates." : q.source ? `No ${sourceName(q.source)} workouts yet.` : "No workouts yet."}
         </p>
       ) : (
-        <div class="card table-wrap">
+        <TableWrap label="Workouts" class="card">
           <table id="workouts-feed">
             <caption class="muted">Newest first; times in {props.timezone}</caption>
             <thead>
@@ -81,7 +122,7 @@ export function WorkoutsPage(props: {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {(props.paged || props.nextCursor) && (
         <nav aria-label="Pages" class="row">

@@ -2,9 +2,8 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv, AuthUser } from "../env";
 import { randomSecret, timingSafeEqualStrings } from "../lib/crypto";
-import { AppError, notFound } from "../lib/errors";
+import { AppError, notFound, validationFailed } from "../lib/errors";
 import { DEFAULT_LIMIT } from "../lib/list-query";
-import { validate } from "../lib/validation";
 import { limitBody, refuseWritesWhileMoving, userSession } from "../lib/middleware";
 import { endSession, openSession, SESSION_COOKIE, SESSION_TTL_MS, sealSession, type Session, startSession } from "../lib/session";
 import { ConnectionPage } from "../pages/connection";
@@ -14,7 +13,7 @@ import { LoginPage } from "../pages/login";
 import { STYLESHEET } from "../pages/styles";
 import { ExercisePage } from "../pages/exercise";
 import { WorkoutPage } from "../pages/workout";
-import { WorkoutsPage } from "../pages/workouts";
+import { feedQueryInZone, WorkoutsPage } from "../pages/workouts";
 import { connectHevy } from "../services/connect";
 import { disconnectHevy, findConnection, connectionView, requestSync, rotateWebhookSecret } from "../services/connections";
 import { csvDownloadResponse, latestExport, openExport, requestExport } from "../services/exports";
@@ -22,7 +21,7 @@ import { getExerciseProgress } from "../services/metrics/exercise-progress";
 import { getHub } from "../services/metrics/summary";
 import { userForToken } from "../services/users";
 import { listUnified } from "../services/unified";
-import { getWorkout } from "../services/workouts";
+import { getWorkoutDetail } from "../services/workouts";
 import { unifiedListQuery } from "./unified";
 import { workoutIdParam } from "./workouts";
 
@@ -155,10 +154,13 @@ export const pageRoutes = new Hono<PageEnv>()
     return c.html(<HubPage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} summary={summary} sessions={sessions} weeks={weeks} connected={Boolean(connection)}
         backfilling={connection?.backfillState === "queued" || connection?.backfillState === "running"} />);
   })
-  // SPEC §13: the unified feed as a page, with the API's own query rules (a bad query is a 400 page).
-  .get("/workouts", validate("query", unifiedListQuery), async (c) => {
-    const q = c.req.valid("query");
+  // SPEC §13: the unified feed as a page, with the API's own query rules on the user's local days
+  // (feedQueryInZone); a bad query is a 400 page.
+  .get("/workouts", async (c) => {
     const user = c.var.user;
+    const parsed = unifiedListQuery.safeParse(feedQueryInZone(c.req.queries(), user.timezone));
+    if (!parsed.success) throw validationFailed(parsed.error.issues);
+    const q = parsed.data;
     const page = await listUnified(c.var.deps, user.id, { from: q.from, to: q.to, source: q.source, limit: FEED_PAGE, cursor: q.cursor });
     const query = { source: q.source, from: c.req.query("from"), to: c.req.query("to") };
     return c.html(
@@ -170,7 +172,7 @@ export const pageRoutes = new Hono<PageEnv>()
     const id = c.req.param("template_id");
     if (!TEMPLATE_ID.test(id)) throw notFound("You have not logged this exercise.");
     const user = c.var.user;
-    const progress = await getExerciseProgress(c.var.deps, user.id, id);
+    const progress = await getExerciseProgress(c.var.deps, user, id);
     return c.html(<ExercisePage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} progress={progress} />);
   })
   // One Hevy workout; a malformed id is as unknown as another user's (the 404 page).
@@ -178,8 +180,8 @@ export const pageRoutes = new Hono<PageEnv>()
     const parsed = workoutIdParam.safeParse({ id: c.req.param("id") });
     if (!parsed.success) throw notFound("No Hevy workout with this id.");
     const user = c.var.user;
-    const workout = await getWorkout(c.var.deps, user.id, parsed.data.id);
-    return c.html(<WorkoutPage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} workout={workout} />);
+    const detail = await getWorkoutDetail(c.var.deps, user.id, parsed.data.id);
+    return c.html(<WorkoutPage email={user.email} csrf={c.var.session.csrf} timezone={user.timezone} detail={detail} />);
   })
   .use("/connections/*", requireSession, requireCsrf)
   .get("/connections/hevy", async (c) => {

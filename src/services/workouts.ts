@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { runBatch } from "../db/batch";
+import { type Batchable, runBatch } from "../db/batch";
 import { workoutKeys } from "../db/keys";
 import { hevyWorkouts } from "../db/schema";
 import { decodeSetType } from "../db/set-type";
@@ -8,6 +8,8 @@ import type { Deps } from "../deps";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { notFound } from "../lib/errors";
 import { isoOrNull, isoUtc } from "../lib/time";
+import { PR_KINDS, type PrKind } from "./metrics/prs";
+import { setVolumeKg } from "./sync/metrics";
 
 export interface WorkoutFilters {
   from?: number;
@@ -34,6 +36,8 @@ export interface ExerciseView {
   notes: string | null;
   exercise_template_id: string | null;
   superset_id: number | null;
+  /** Σ weight × reps of the non-warm-up sets having both: the workout's volume rule, per exercise. */
+  volume_kg: number;
   sets: SetView[];
 }
 
@@ -51,6 +55,27 @@ export interface WorkoutView {
   created_at: string | null;
   exercises: ExerciseView[];
   metrics: { volume_kg: number; set_count: number; exercise_count: number };
+}
+
+/** The Apple Health workout merged into a Hevy one (SPEC §7): what Hevy does not record. */
+export interface LinkedHealth {
+  calories_kcal: number | null;
+  avg_hr_bpm: number | null;
+  max_hr_bpm: number | null;
+}
+
+/** A set holding one or more of its exercise's current PRs. */
+export interface SetRecords {
+  exercise_index: number;
+  set_index: number;
+  kinds: PrKind[];
+}
+
+/** The workout page (SPEC §13): the workout, its Apple Health partner, and the PRs its sets hold now. */
+export interface WorkoutDetail {
+  workout: WorkoutView;
+  apple_health: LinkedHealth | null;
+  records: SetRecords[];
 }
 
 const cursorSchema = z.strictObject({ s: z.number().int(), i: z.string().min(1).max(64) });
@@ -77,7 +102,7 @@ export async function listWorkouts(deps: Pick<Deps, "db" | "d1">, userId: string
     .where(and(...conditions))
     .orderBy(desc(hevyWorkouts.startTime), desc(hevyWorkouts.id))
     .limit(filters.limit + 1);
-  const rows = await loadWorkouts(deps, userId, sql`IN (${page})`);
+  const { rows } = await loadWorkouts(deps, userId, sql`IN (${page})`);
   const hasMore = rows.length > filters.limit;
   const data = rows.slice(0, filters.limit);
   const last = data.at(-1);
@@ -89,14 +114,38 @@ export async function listWorkouts(deps: Pick<Deps, "db" | "d1">, userId: string
 
 /** GET /workouts/hevy/{id}: the user's live workout, or 404 (another user's id included). */
 export async function getWorkout(deps: Pick<Deps, "db" | "d1">, userId: string, id: string): Promise<WorkoutView> {
-  const [row] = await loadWorkouts(deps, userId, sql`= ${id}`);
+  const { rows: [row] } = await loadWorkouts(deps, userId, sql`= ${id}`);
   if (!row) throw notFound("No Hevy workout with this id.");
   return toView(row);
 }
 
+/**
+ * The workout page's read: the workout, the Apple Health workout paired with it and the PRs its
+ * sets hold, in the workout's one D1 batch (one round trip, one snapshot). 404 as getWorkout.
+ */
+export async function getWorkoutDetail(deps: Pick<Deps, "db" | "d1">, userId: string, id: string): Promise<WorkoutDetail> {
+  const linkedQ = sql`SELECT calories_kcal, avg_hr_bpm, max_hr_bpm FROM source_workouts
+    WHERE user_id = ${userId} AND source = 'apple_health' AND paired_hevy_id = ${id} ORDER BY start_time LIMIT 1`;
+  const prsQ = sql`SELECT exercise_index, set_index, kind FROM hevy_prs
+    WHERE user_id = ${userId} AND workout_id = ${id} ORDER BY exercise_index, set_index, kind`;
+  const { rows: [row], extra: [linked, prs] } = await loadWorkouts(deps, userId, sql`= ${id}`, [linkedQ, prsQ]);
+  if (!row) throw notFound("No Hevy workout with this id.");
+  const records: SetRecords[] = [];
+  for (const p of prs!.results as Array<{ exercise_index: number; set_index: number; kind: number }>) {
+    const last = records.at(-1);
+    const kind = PR_KINDS[p.kind]!;
+    if (last && last.exercise_index === p.exercise_index && last.set_index === p.set_index) last.kinds.push(kind);
+    else records.push({ exercise_index: p.exercise_index, set_index: p.set_index, kinds: [kind] });
+  }
+  return { workout: toView(row), apple_health: (linked!.results[0] as LinkedHealth | undefined) ?? null, records };
+}
+
 type WorkoutRow = typeof hevyWorkouts.$inferSelect & { exercises: ExerciseView[] };
 
-async function loadWorkouts(deps: Pick<Deps, "db" | "d1">, userId: string, idMatch: SQL): Promise<WorkoutRow[]> {
+/** The user's live workouts whose id matches `idMatch`, with the results of `extra` statements run in the same batch. */
+async function loadWorkouts(
+  deps: Pick<Deps, "db" | "d1">, userId: string, idMatch: SQL, extra: Batchable[] = [],
+): Promise<{ rows: WorkoutRow[]; extra: D1Result[] }> {
   const { db } = deps;
   const workoutsQ = db
     .select()
@@ -112,7 +161,7 @@ async function loadWorkouts(deps: Pick<Deps, "db" | "d1">, userId: string, idMat
       s.distance_meters, s.duration_seconds, s.rpe, s.custom_metric
     FROM hevy_sets s CROSS JOIN hevy_workouts w ON w.key = s.workout_key
     WHERE s.workout_key IN ${keys} ORDER BY s.workout_key, s.exercise_index, s.set_index`;
-  const [w, e, s] = await runBatch(deps.d1, [workoutsQ, exercisesQ, setsQ]);
+  const [w, e, s, ...rest] = await runBatch(deps.d1, [workoutsQ, exercisesQ, setsQ, ...extra]);
   const workouts = (w!.results as RawWorkout[]).map(mapWorkout);
   const exercises = e!.results as RawExercise[];
   const sets = s!.results as RawSet[];
@@ -131,12 +180,15 @@ async function loadWorkouts(deps: Pick<Deps, "db" | "d1">, userId: string, idMat
   for (const ex of exercises) {
     let list = exercisesByWorkout.get(ex.workout_id);
     if (!list) exercisesByWorkout.set(ex.workout_id, (list = []));
+    const exerciseSets = setsByExercise.get(`${ex.workout_id}\u0000${ex.exercise_index}`) ?? [];
+    let volumeKg = 0;
+    for (const set of exerciseSets) volumeKg += setVolumeKg({ type: set.type, weightKg: set.weight_kg, reps: set.reps });
     list.push({
       index: ex.exercise_index, title: ex.title, notes: ex.notes, exercise_template_id: ex.exercise_template_id,
-      superset_id: ex.superset_id, sets: setsByExercise.get(`${ex.workout_id}\u0000${ex.exercise_index}`) ?? [],
+      superset_id: ex.superset_id, volume_kg: volumeKg, sets: exerciseSets,
     });
   }
-  return workouts.map((row) => ({ ...row, exercises: exercisesByWorkout.get(row.id) ?? [] }));
+  return { rows: workouts.map((row) => ({ ...row, exercises: exercisesByWorkout.get(row.id) ?? [] })), extra: rest };
 }
 
 // runBatch returns D1's raw rows (column names as in SQL).
