@@ -46,6 +46,13 @@ export async function startWorker(hevyUrl: string, options: { port?: number; sha
     cpSync(join(ROOT, entry), join(app, entry), { recursive: true });
   }
   symlinkSync(join(ROOT, "node_modules"), join(app, "node_modules"));
+  // The rate limits of wrangler.toml (600 requests a minute per API token, 30 webhook deliveries a
+  // minute per connection) would throttle a benchmark's thousands of requests with one token: this
+  // Worker counts but never refuses. The limits themselves are proven by test/rate-limits.test.ts.
+  const limited = readFileSync(join(app, "wrangler.toml"), "utf8");
+  const limits = limited.match(/^simple = \{ limit = \d+/gm) ?? [];
+  if (limits.length !== (limited.match(/^\[\[ratelimits\]\]/gm) ?? []).length) throw new Error("wrangler.toml: a [[ratelimits]] entry without `simple = { limit = N, ... }` on one line");
+  writeFileSync(join(app, "wrangler.toml"), limited.replace(/^simple = \{ limit = \d+/gm, () => "simple = { limit = 1000000000"));
   // `shards`: keep only SHARD_0 … SHARD_{shards-1} of wrangler.toml (a benchmark compares layouts).
   if (options.shards !== undefined) {
     const toml = readFileSync(join(app, "wrangler.toml"), "utf8");
@@ -62,12 +69,13 @@ export async function startWorker(hevyUrl: string, options: { port?: number; sha
   const port = options.port ?? (await freePort());
   const adminToken = randomBytes(24).toString("base64url");
   const url = `http://127.0.0.1:${port}`;
+  // The secrets wrangler.toml requires, where `wrangler dev` looks for them (as `npm run dev` does).
+  writeFileSync(join(app, ".dev.vars"), `KEY_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\nADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
   const child: ChildProcess = spawn(
     "wrangler",
     [
       "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", String(await freePort()),
       "--var", `HEVY_API_BASE_URL:${hevyUrl}`, "--var", `PUBLIC_BASE_URL:${url}`,
-      "--var", `KEY_ENCRYPTION_KEY:${randomBytes(32).toString("base64")}`, "--var", `ADMIN_TOKEN:${adminToken}`,
     ],
     { cwd: app, env: wranglerEnv, stdio: ["ignore", "pipe", "pipe"] },
   );

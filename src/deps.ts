@@ -4,6 +4,7 @@ import { shardDatabases } from "./db/shards";
 import type { Env } from "./env";
 import { createHevyClient, type HevyClient } from "./hevy/client";
 import { Keyring } from "./lib/crypto";
+import { RATE_LIMIT_PERIODS, type RateLimiter, rateLimiter } from "./lib/rate-limit";
 import type { SyncMessage } from "./queue/messages";
 
 /**
@@ -30,6 +31,8 @@ export interface Deps {
   hevy: (apiKey: string, opts?: { onRequest?: () => void }) => HevyClient;
   now: () => number;
   publicBaseUrl: string;
+  /** Per API token (`/api/v1`) and per Hevy connection (webhook intake): SPEC §14, wrangler.toml. */
+  rateLimits: { api: RateLimiter; webhook: RateLimiter };
   /** Round trips made through `db`, when it is instrumented (queue consumers). */
   d1Stats?: D1Stats;
   /** Wraps every database binding (directory and shards) when the deps are built: tests count or fault D1 this way. */
@@ -70,6 +73,10 @@ export async function createDeps(env: Env, overrides: Partial<Deps> = {}): Promi
       createHevyClient({ baseUrl: env.HEVY_API_BASE_URL, apiKey, now, onRequest: opts?.onRequest }),
     now,
     publicBaseUrl: env.PUBLIC_BASE_URL.replace(/\/+$/, ""),
+    rateLimits: {
+      api: rateLimiter(env.API_RATE_LIMIT, RATE_LIMIT_PERIODS.API_RATE_LIMIT, "This API token sent too many requests."),
+      webhook: rateLimiter(env.WEBHOOK_RATE_LIMIT, RATE_LIMIT_PERIODS.WEBHOOK_RATE_LIMIT, "This webhook received too many deliveries."),
+    },
     ...overrides,
   };
 }

@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** wrangler.toml's `[[ratelimits]]`, by binding name (vitest.config.ts). */
+      TEST_RATE_LIMITS: Record<string, { limit: number; period: number }>;
       /** test/migrations.test.ts only: migrated step by step. */
       MIGRATION_DB: D1Database;
     }

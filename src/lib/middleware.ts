@@ -38,8 +38,11 @@ const unauthorized = (detail: string) =>
 export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearerToken(c);
   if (!token) throw unauthorized("Send an API token as Authorization: Bearer vt_...");
-  const user = await userForToken(c.var.deps.directory.db, token);
-  if (!user) throw unauthorized("The API token is unknown or revoked.");
+  const found = await userForToken(c.var.deps.directory.db, token);
+  if (!found) throw unauthorized("The API token is unknown or revoked.");
+  const { tokenId, ...user } = found;
+  // Per token, not per user: a user's other tokens (another app) keep their own allowance.
+  await c.var.deps.rateLimits.api.check(tokenId);
   c.set("user", user);
   refuseWritesWhileMoving(c.req.method, user);
   // From here on the request is this user's: their shard's database (SPEC §12), in a D1 session

@@ -80,17 +80,20 @@ export async function emptiestShard(deps: Pick<Deps, "directory" | "shards">): P
   return best;
 }
 
-/** The user owning a live API token, or null. Looked up in the directory by the token's SHA-256 digest. */
-export async function userForToken(directory: Db, token: string): Promise<AuthUser | null> {
+/**
+ * The user owning a live API token, with the token's id (what its rate limit counts by), or null.
+ * Looked up in the directory by the token's SHA-256 digest.
+ */
+export async function userForToken(directory: Db, token: string): Promise<(AuthUser & { tokenId: string }) | null> {
   const digest = await sha256Hex(token);
   const row = await directory
-    .select({ id: users.id, email: users.email, timezone: users.timezone, shard: users.shard, movingTo: users.movingTo, revokedAt: apiTokens.revokedAt })
+    .select({ id: users.id, email: users.email, timezone: users.timezone, shard: users.shard, movingTo: users.movingTo, tokenId: apiTokens.id, revokedAt: apiTokens.revokedAt })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(eq(apiTokens.tokenDigest, digest))
     .get();
   if (!row || row.revokedAt !== null) return null;
-  return { id: row.id, email: row.email, timezone: row.timezone, shard: row.shard, movingTo: row.movingTo };
+  return { id: row.id, email: row.email, timezone: row.timezone, shard: row.shard, movingTo: row.movingTo, tokenId: row.tokenId };
 }
 
 /** A user as the admin API shows them. */

@@ -21,7 +21,7 @@ export type WebhookOutcome = "queued" | "ignored";
 
 /**
  * A delivery from Hevy to POST /webhooks/hevy/{secret}. Checked in the order the
- * contract gives — secret (404), Authorization (401), body (400) — and answered
+ * contract gives — secret (404), rate limit (429), Authorization (401), body (400) — and answered
  * without calling Hevy: the workout fetch is queued. Deliveries for a connection
  * that needs a new key are accepted and ignored, so Hevy stops retrying them.
  */
@@ -56,6 +56,9 @@ export async function acceptWebhookDelivery(
       .get();
   let route = await routeOf();
   if (!route) throw unknown;
+  // Per connection (one per user; the user id outlives secret rotations), and before the shard
+  // read, decryption and Authorization check that each delivery costs.
+  await deps.rateLimits.webhook.check(route.userId);
   let row = await connectionOf(route);
   if (!row) {
     // The user may have just moved to another shard (the old copy cleared after the directory was
