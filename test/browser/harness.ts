@@ -1,7 +1,7 @@
 // Node side of the browser tests: the fake Hevy over HTTP, the Worker under
 // `wrangler dev`, and Debian's headless Chromium driven by playwright-core.
 import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
 import { api, createUser, startWorker, type WorkerUnderTest } from "../../scripts/local-worker.ts";
 import { FakeHevy } from "../fakes/hevy.ts";
 import { type FakeHevyServer, startFakeHevyServer } from "../fakes/serve.ts";
@@ -12,13 +12,18 @@ export const CHROMIUM = "/usr/bin/chromium";
 export const screenshotPath = (name: string) => `${process.env.SCREENSHOTS === "docs" ? "docs" : "test-results"}/${name}.png`;
 export const chromiumAvailable = existsSync(CHROMIUM);
 
+/** The two widths every page is checked and photographed at. */
+export const DESKTOP = { width: 1100, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+
 export interface Harness {
   fake: FakeHevy;
   hevy: FakeHevyServer;
   worker: WorkerUnderTest;
   browser: Browser;
   token: string;
-  page(): Promise<Page>;
+  /** A page in a fresh context: desktop 1100×900 unless `options` say otherwise (viewport, storageState, bypassCSP…). */
+  page(options?: BrowserContextOptions): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -38,8 +43,8 @@ export async function startHarness(): Promise<Harness> {
     worker,
     browser,
     token,
-    page: async () => {
-      const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
+    page: async (options = {}) => {
+      const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true, ...options });
       return context.newPage();
     },
     close: async () => {
