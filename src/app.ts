@@ -5,6 +5,7 @@ import type { Deps } from "./deps";
 import type { AppEnv } from "./env";
 import { AppError, problemResponse } from "./lib/errors";
 import { limitBody, MIB, requireUser, withDeps } from "./lib/middleware";
+import { openApiDocument } from "./lib/openapi";
 import { adminRoutes } from "./routes/admin";
 import { connectionRoutes } from "./routes/connections";
 import { exportRoutes } from "./routes/exports";
@@ -29,6 +30,8 @@ export function createApp(options: AppOptions = {}) {
 
   app.use("/admin/*", limitBody(MIB));
   app.use("/api/*", limitBody(MIB));
+  // The API's contract, open to anyone (SPEC §14): registered before the token check.
+  app.get("/api/v1/openapi.json", async (c) => c.json(await openApiDocument(app)));
   app.use("/api/v1/*", requireUser);
 
   app.route("/admin/v1", adminRoutes);

@@ -5,6 +5,7 @@ import { createDeps, type Deps, forShard } from "../src/deps";
 import type { Env } from "../src/env";
 import worker from "../src/index";
 import type { SyncMessage } from "../src/queue/messages";
+import { checkContract } from "./api-contract";
 import { FakeHevy } from "./fakes/hevy";
 
 export const ADMIN_TOKEN = env.ADMIN_TOKEN;
@@ -84,8 +85,11 @@ export async function callWorker(
     body = JSON.stringify(json);
   }
   const execCtx = createExecutionContext();
-  const res = await worker.fetch(new Request(`https://vitaltrends.test${path}`, { ...init, headers, body }), testEnv, execCtx);
+  const url = `https://vitaltrends.test${path}`;
+  const res = await worker.fetch(new Request(url, { ...init, headers, body }), testEnv, execCtx);
   await waitOnExecutionContext(execCtx);
+  // Every API answer a test sees is checked against the OpenAPI document (test/api-contract.ts).
+  await checkContract(init.method ?? "GET", url, res);
   return res;
 }
 

@@ -1,5 +1,6 @@
 // Small hand-written Hevy histories for the metrics tests, stored through the
 // same write path the sync uses (upsertWorkoutsStatements / deleteWorkoutsStatements).
+import { checkContract } from "./api-contract";
 import { expect } from "vitest";
 import { createApp } from "../src/app";
 import { runBatch } from "../src/db/batch";
@@ -70,7 +71,9 @@ export const uniqueId = (name: string) => `${name}-${crypto.randomUUID().slice(0
 /** GET `path` as `user` with the clock at `now` (the app's deps.now). */
 export async function getAt<T>(t: TestContext, user: TestUser, path: string, now: string, status = 200): Promise<T> {
   const app = createApp({ deps: { now: () => Date.parse(now) } });
-  const res = await app.fetch(new Request(`https://vitaltrends.test${path}`, { headers: { authorization: `Bearer ${user.token}` } }), t.env);
+  const url = `https://vitaltrends.test${path}`;
+  const res = await app.fetch(new Request(url, { headers: { authorization: `Bearer ${user.token}` } }), t.env);
+  await checkContract("GET", url, res);
   const body = await res.text();
   expect(res.status, body).toBe(status);
   return JSON.parse(body) as T;

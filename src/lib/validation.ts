@@ -1,20 +1,27 @@
 import { zValidator } from "@hono/zod-validator";
 import type { MiddlewareHandler } from "hono";
+import { resolver, uniqueSymbol } from "hono-openapi";
 import type { ValidationTargets } from "hono/types";
 import type { z } from "zod";
 import { AppError, validationFailed } from "./errors";
 
 /**
  * zod validation for any request part, with the one failure shape of the API:
- * 400 problem+json `validation_failed` listing every bad field.
+ * 400 problem+json `validation_failed` listing every bad field. The middleware
+ * also carries the schema for the OpenAPI document (hono-openapi's marker for
+ * custom middleware, the same one its own validator sets): the schema that
+ * checks a request is the one that describes it.
  */
 export const validate = <Target extends keyof ValidationTargets, Schema extends z.ZodType>(
   target: Target,
   schema: Schema,
 ) =>
-  zValidator(target, schema, (result) => {
-    if (!result.success) throw validationFailed(result.error.issues);
-  });
+  Object.assign(
+    zValidator(target, schema, (result) => {
+      if (!result.success) throw validationFailed(result.error.issues);
+    }),
+    { [uniqueSymbol]: { target, ...resolver(schema) } },
+  );
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { RECOVERY_SOURCES } from "../db/schema";
 import type { AppEnv } from "../env";
+import { documented } from "../lib/openapi";
 import { requireJson, validate } from "../lib/validation";
 import { upsertRecovery } from "../services/sources";
 import { batchSchema, knownSource, limitBatch } from "./sources";
@@ -26,6 +27,12 @@ const recoveryBody = batchSchema(recoveryItem, (r) => r.date, "date");
 /** PUT /recovery/{whoop|oura}: WHOOP recovery or Oura readiness per wake-up day, upserted on (source, date). */
 export const recoveryRoutes = new Hono<AppEnv>().put(
   "/:source",
+  documented({
+    summary: "Upsert WHOOP recovery or Oura readiness", tags: ["Other sources"], auth: "user", errors: [400, 404, 415, 503],
+    description: "Per wake-up day in the user's zone, up to 500 items, upserted on (source, date).",
+    params: { source: { schema: z.enum(RECOVERY_SOURCES), description: "whoop (recovery) or oura (readiness)" } },
+    ok: { 200: { description: "Stored", schema: z.strictObject({ upserted: z.number().int() }) } },
+  }),
   knownSource(RECOVERY_SOURCES),
   requireJson,
   limitBatch,

@@ -4,6 +4,7 @@ import { OTHER_SOURCES, type OtherSource } from "../db/schema";
 import type { AppEnv } from "../env";
 import { AppError, notFound } from "../lib/errors";
 import { parseInstant } from "../lib/time";
+import { documented } from "../lib/openapi";
 import { requireJson, validate } from "../lib/validation";
 import { deleteSourceWorkout, MAX_BATCH_ITEMS, upsertSourceWorkouts } from "../services/sources";
 
@@ -84,15 +85,39 @@ const workoutItem = z
 const workoutsBody = batchSchema(workoutItem, (w) => w.external_id, "external_id");
 const externalIdParam = z.string().min(1).max(128).regex(NO_CONTROL_CHARS);
 
+const tags = ["Other sources"];
+
 export const sourceRoutes = new Hono<AppEnv>()
-  .put("/:source/workouts", knownSource(OTHER_SOURCES), requireJson, limitBatch, validate("json", workoutsBody), async (c) => {
-    const source = c.req.param("source") as OtherSource;
-    const upserted = await upsertSourceWorkouts(c.var.deps, c.var.user.id, source, c.req.valid("json").items);
-    return c.json({ upserted });
-  })
-  .delete("/:source/workouts/:external_id", knownSource(OTHER_SOURCES), async (c) => {
-    const externalId = externalIdParam.safeParse(c.req.param("external_id"));
-    if (!externalId.success) throw notFound("No workout with this external_id.");
-    await deleteSourceWorkout(c.var.deps, c.var.user.id, c.req.param("source") as OtherSource, externalId.data);
-    return c.body(null, 204);
-  });
+  .put(
+    "/:source/workouts",
+    documented({
+      summary: "Upsert workouts of another source", tags, auth: "user", errors: [400, 404, 415, 503],
+      description: "Up to 500 items, upserted on (source, external_id); an Apple Health strength workout overlapping a Hevy one merges with it in the feed.",
+      params: { source: { schema: z.enum(OTHER_SOURCES), description: "The source" } },
+      ok: { 200: { description: "Stored", schema: z.strictObject({ upserted: z.number().int() }) } },
+    }),
+    knownSource(OTHER_SOURCES),
+    requireJson,
+    limitBatch,
+    validate("json", workoutsBody),
+    async (c) => {
+      const source = c.req.param("source") as OtherSource;
+      const upserted = await upsertSourceWorkouts(c.var.deps, c.var.user.id, source, c.req.valid("json").items);
+      return c.json({ upserted });
+    },
+  )
+  .delete(
+    "/:source/workouts/:external_id",
+    documented({
+      summary: "Delete a workout of another source", tags, auth: "user", errors: [404, 503],
+      params: { source: { schema: z.enum(OTHER_SOURCES), description: "The source" }, external_id: { schema: externalIdParam, description: "The source's id of the workout" } },
+      ok: { 204: { description: "Deleted (or there was none)" } },
+    }),
+    knownSource(OTHER_SOURCES),
+    async (c) => {
+      const externalId = externalIdParam.safeParse(c.req.param("external_id"));
+      if (!externalId.success) throw notFound("No workout with this external_id.");
+      await deleteSourceWorkout(c.var.deps, c.var.user.id, c.req.param("source") as OtherSource, externalId.data);
+      return c.body(null, 204);
+    },
+  );
