@@ -1,6 +1,6 @@
 // npm run bundle:size: builds the deploy bundle as `wrangler deploy` would (--dry-run, nothing is
 // uploaded), prints its size raw and gzipped (Workers' size limits count the gzipped upload) and
-// what it is made of, by package. Exits non-zero when the build fails (.ci/run relies on it).
+// what it is made of, by package; then the static assets uploaded beside it (not in the bundle). Exits non-zero when the build fails (.ci/run relies on it).
 // Runs on the project's Node 22 (node_modules/.bin/node) with native type stripping.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -8,12 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { writeDocsAssets } from "./docs-assets.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outdir = mkdtempSync(join(tmpdir(), "vt-bundle-"));
 const metafile = join(outdir, "meta.json");
 
 try {
+  // wrangler.toml's [assets] directory, as npm postinstall writes it (deploy refuses to run without it).
+  const assets = writeDocsAssets(root);
   const build = spawnSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir, "--metafile", metafile], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
@@ -48,6 +51,7 @@ try {
   for (const [part, bytes] of [...parts].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
     console.log(`  ${kib(bytes).padStart(10)}  ${((100 * bytes) / total).toFixed(0).padStart(3)}%  ${part}`);
   }
+  console.log(`static assets (not in the bundle): ${kib(assets.bytes)} in ${assets.files.length} files under static/ (Swagger UI for /docs)`);
 } finally {
   rmSync(outdir, { recursive: true, force: true });
 }

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { writeDocsAssets } from "./docs-assets.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 process.chdir(root);
@@ -19,6 +20,9 @@ if (!existsSync(".dev.vars")) {
   writeFileSync(".dev.vars", vars, { mode: 0o600 });
   console.log("Created .dev.vars with fresh random KEY_ENCRYPTION_KEY and ADMIN_TOKEN.");
 }
+
+// wrangler.toml's [assets] directory (Swagger UI for /docs), fresh from node_modules as postinstall writes it.
+writeDocsAssets(root);
 
 // The directory and every shard (scripts/migrate.ts).
 const migrate = spawnSync("node", ["scripts/migrate.ts", "--local"], { stdio: "inherit" });

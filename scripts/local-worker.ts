@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { d1Bindings } from "./d1-bindings.ts";
+import { writeDocsAssets } from "./docs-assets.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -46,6 +47,8 @@ export async function startWorker(hevyUrl: string, options: { port?: number; sha
     cpSync(join(ROOT, entry), join(app, entry), { recursive: true });
   }
   symlinkSync(join(ROOT, "node_modules"), join(app, "node_modules"));
+  // wrangler.toml's [assets] directory (Swagger UI for /docs), generated as postinstall does.
+  writeDocsAssets(app);
   // The rate limits of wrangler.toml (600 requests a minute per API token, 30 webhook deliveries a
   // minute per connection) would throttle a benchmark's thousands of requests with one token: this
   // Worker counts but never refuses. The limits themselves are proven by test/rate-limits.test.ts.

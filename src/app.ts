@@ -8,6 +8,7 @@ import { limitBody, MIB, requireUser, withDeps } from "./lib/middleware";
 import { openApiDocument } from "./lib/openapi";
 import { adminRoutes } from "./routes/admin";
 import { connectionRoutes } from "./routes/connections";
+import { docsRoutes } from "./routes/docs";
 import { exportRoutes } from "./routes/exports";
 import { hevyMetricsRoutes } from "./routes/hevy-metrics";
 import { pageError, pageRoutes } from "./routes/pages";
@@ -43,6 +44,7 @@ export function createApp(options: AppOptions = {}) {
   app.route("/api/v1/sources", sourceRoutes);
   app.route("/api/v1/recovery", recoveryRoutes);
   app.route("/webhooks", webhookRoutes);
+  app.route("/", docsRoutes);
   app.route("/", pageRoutes);
 
   app.notFound((c) => {

@@ -10,7 +10,8 @@ import { createUser, type TestContext, useTestContext } from "./helpers";
 // from the app itself, so a page added later (the /hevy hub, a download link)
 // is held to the same rules without touching this file.
 
-const isPage = (path: string) => !/^\/(api|admin|webhooks|assets)(\/|$)/.test(path) && path !== "/" && path !== "/login";
+// /docs, the API reference, is public as the document it renders is (SPEC §14; test/docs.test.ts).
+const isPage = (path: string) => !/^\/(api|admin|webhooks|assets|docs)(\/|$)/.test(path) && path !== "/" && path !== "/login";
 
 function pageRoutes(method: "GET" | "POST"): string[] {
   const paths = createApp().routes.filter((r) => r.method === method && isPage(r.path)).map((r) => r.path.replace(/:[^/]+/g, crypto.randomUUID()));

@@ -2,7 +2,7 @@
 // workout → the exercise's progress → the unified feed filtered to Apple Health →
 // back), the feed's paging, another user's workout as the 404 page, every page at
 // desktop and phone width (no sideways overflow, axe-core clean, screenshots), and
-// the keyboard alone.
+// the keyboard alone; and the API reference at /docs (SPEC §14).
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, createUser } from "../../scripts/local-worker.ts";
@@ -290,6 +290,63 @@ run("workout pages in headless Chromium: journey, paging, 404, phone width, keyb
     expect(invisible, "focused elements without a visible focus indicator").toEqual([]);
     expect(seen.every((f) => f.focusVisible)).toBe(true);
     await page.context().close();
+  });
+
+  it("API reference (SPEC §14): /docs renders every operation of the OpenAPI document with Swagger UI, loads nothing from another origin, and calls the API with a token", async () => {
+    const doc = await api<{ paths: Record<string, Record<string, unknown>> }>(base, "/api/v1/openapi.json");
+    const operations = Object.values(doc.body.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
+    for (const [width, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+      const where = `/docs at ${width} width`;
+      // The page's own CSP in force (no bypassCSP): every request is recorded, every console error and failed load is a problem.
+      const page = await h.page({ viewport });
+      const requests: string[] = [];
+      const problems: string[] = [];
+      page.on("request", (r) => requests.push(r.url()));
+      page.on("requestfailed", (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
+      page.on("response", (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
+      page.on("console", (m) => { if (m.type() === "error" || /Content Security Policy/i.test(m.text())) problems.push(`console: ${m.text()}`); });
+      page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+
+      expect((await page.goto(`${base}/docs`))?.status(), where).toBe(200);
+      const workouts = page.locator('.opblock-get:has(.opblock-summary-path[data-path="/api/v1/workouts/hevy"])');
+      await workouts.waitFor();
+      expect(await page.locator("h1").allTextContents(), where).toEqual([expect.stringMatching(/^VitalTrends Hevy API/)]);
+      expect(await page.locator(".opblock").count(), where).toBe(operations);
+      await page.screenshot({ path: screenshotPath(`docs-${width}`), fullPage: false });
+
+      // Authorize with the user's API token, then "Try it out" on GET /api/v1/workouts/hevy: a same-origin call under the CSP.
+      await page.locator(".auth-wrapper .btn.authorize").click();
+      const apiToken = page.locator(".auth-container", { hasText: "apiToken" });
+      await apiToken.locator("input").fill(h.token);
+      await apiToken.locator("button[type=submit]").click();
+      await page.locator(".btn-done").first().click();
+      await workouts.locator(".opblock-summary-control").click();
+      await workouts.locator(".try-out__btn").click();
+      await workouts.locator(".btn.execute").click();
+      const live = workouts.locator(".live-responses-table .response");
+      await live.first().waitFor();
+      expect((await live.locator(".response-col_status").first().textContent())?.trim(), where).toBe("200");
+      const body = JSON.parse((await live.locator(".response-col_description pre").first().textContent())!) as { data: unknown[] };
+      expect(body.data, where).toHaveLength(20);
+      if (width === "phone") await expectNoSidewaysOverflow(page, where);
+
+      const origins = new Set(requests.map((u) => new URL(u).origin));
+      expect([...origins], `${where}: origins requested`).toEqual([base]);
+      for (const path of ["/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css", "/docs/swagger-init.js", "/api/v1/openapi.json", "/api/v1/workouts/hevy"]) {
+        expect(requests, where).toContain(`${base}${path}`);
+      }
+      expect(problems, where).toEqual([]);
+      await page.context().close();
+
+      // axe-core on the reference as a reader first meets it (operations collapsed); its script is inline, so this
+      // context bypasses the CSP. Swagger UI's expanded operations and Authorize dialog are third-party markup with
+      // violations of their own (an unlabelled textarea, a nameless close button), not checked here.
+      const axePage = await h.page({ viewport, bypassCSP: true });
+      await axePage.goto(`${base}/docs`);
+      await axePage.locator(".opblock").nth(operations - 1).waitFor();
+      await expectAxeClean(axePage, where);
+      await axePage.context().close();
+    }
   });
 
   for (const [width, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
