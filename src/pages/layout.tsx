@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import { raw } from "hono/html";
 
 export interface LayoutProps {
   title: string;
@@ -12,35 +13,39 @@ export interface LayoutProps {
 
 export function Layout(props: LayoutProps) {
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${props.title} · VitalTrends`}</title>
-        <link rel="stylesheet" href="/assets/app.css" />
-      </head>
-      <body>
-        <header class="top">
-          <a class="brand" href="/hevy">VitalTrends</a>
-          {props.session && (
-            <>
-              <a href="/hevy" aria-current={props.current === "hub" ? "page" : undefined}>Hevy hub</a>
-              <a href="/workouts" aria-current={props.current === "workouts" ? "page" : undefined}>Workouts</a>
-              <a href="/connections/hevy" aria-current={props.current === "connection" ? "page" : undefined}>Connections → Hevy</a>
-              <form method="post" action="/logout">
-                <input type="hidden" name="_csrf" value={props.session.csrf} />
-                <button type="submit" title={props.session.email}>Log out</button>
-              </form>
-            </>
-          )}
-        </header>
-        <main>
-          <h1>{props.title}</h1>
-          {props.children}
-        </main>
-        {props.script && <script nonce={props.nonce} dangerouslySetInnerHTML={{ __html: props.script }} />}
-      </body>
-    </html>
+    <>
+      {/* Standards mode: without a doctype browsers lay the pages out in quirks mode. */}
+      {raw("<!doctype html>")}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{`${props.title} · VitalTrends`}</title>
+          <link rel="stylesheet" href="/assets/app.css" />
+        </head>
+        <body>
+          <header class="top">
+            <a class="brand" href="/hevy">VitalTrends</a>
+            {props.session && (
+              <>
+                <a href="/hevy" aria-current={props.current === "hub" ? "page" : undefined}>Hevy hub</a>
+                <a href="/workouts" aria-current={props.current === "workouts" ? "page" : undefined}>Workouts</a>
+                <a href="/connections/hevy" aria-current={props.current === "connection" ? "page" : undefined}>Connections → Hevy</a>
+                <form method="post" action="/logout">
+                  <input type="hidden" name="_csrf" value={props.session.csrf} />
+                  <button type="submit" title={props.session.email}>Log out</button>
+                </form>
+              </>
+            )}
+          </header>
+          <main>
+            <h1>{props.title}</h1>
+            {props.children}
+          </main>
+          {props.script && <script nonce={props.nonce} dangerouslySetInnerHTML={{ __html: props.script }} />}
+        </body>
+      </html>
+    </>
   );
 }
 
