@@ -5,7 +5,7 @@ import type { Env } from "./env";
 import { createHevyClient, type HevyClient } from "./hevy/client";
 import { Keyring } from "./lib/crypto";
 import { RATE_LIMIT_PERIODS, type RateLimiter, rateLimiter } from "./lib/rate-limit";
-import type { SyncMessage } from "./queue/messages";
+import type { SyncMessage, WebhookDeliveryMessage } from "./queue/messages";
 
 /**
  * What services need, built once per request or invocation from the bindings.
@@ -25,6 +25,8 @@ export interface Deps {
   /** Every shard's database, by index (src/db/shards.ts). */
   shards: D1Database[];
   queue: Queue<SyncMessage>;
+  /** Outgoing webhook deliveries (SPEC §15): a queue apart, so a slow consumer endpoint never holds up sync. */
+  webhookQueue: Queue<WebhookDeliveryMessage>;
   /** The R2 bucket of CSV exports. */
   exportsBucket: R2Bucket;
   keyring: Keyring;
@@ -67,6 +69,7 @@ export async function createDeps(env: Env, overrides: Partial<Deps> = {}): Promi
     directory: { db: createDb(directory), d1: directory },
     shards: shardDatabases(env).map(wrap),
     queue: env.SYNC_QUEUE,
+    webhookQueue: env.WEBHOOK_QUEUE,
     exportsBucket: env.EXPORTS,
     keyring: await keyringFor(env),
     hevy: (apiKey, opts) =>

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, vi } from "vitest";
 import { createDeps, type Deps, forShard } from "../src/deps";
 import type { Env } from "../src/env";
 import worker from "../src/index";
-import type { SyncMessage } from "../src/queue/messages";
+import type { SyncMessage, WebhookDeliveryMessage } from "../src/queue/messages";
 import { checkContract } from "./api-contract";
 import { FakeHevy } from "./fakes/hevy";
 
@@ -12,25 +12,30 @@ export const ADMIN_TOKEN = env.ADMIN_TOKEN;
 export const HEVY_BASE = env.HEVY_API_BASE_URL;
 
 /** A stand-in for SYNC_QUEUE that keeps what was sent, so tests can run the consumer on it deterministically. */
-export class RecordingQueue {
+export class RecordingQueue<T = SyncMessage> {
   /** What the queue would deliver now. */
-  readonly messages: SyncMessage[] = [];
+  readonly messages: T[] = [];
   /** Sent with a delay: the queue would deliver them later, so drainQueue leaves them to the test. */
-  readonly delayed: Array<{ body: SyncMessage; delaySeconds: number }> = [];
+  readonly delayed: Array<{ body: T; delaySeconds: number }> = [];
   /** Every send with the delay it asked for. */
-  readonly sends: Array<{ body: SyncMessage; delaySeconds?: number }> = [];
-  async send(body: SyncMessage, options?: QueueSendOptions): Promise<QueueSendResponse> {
+  readonly sends: Array<{ body: T; delaySeconds?: number }> = [];
+  async send(body: T, options?: QueueSendOptions): Promise<QueueSendResponse> {
     const delaySeconds = options?.delaySeconds ?? 0;
     if (delaySeconds > 0) this.delayed.push({ body: structuredClone(body), delaySeconds });
     else this.messages.push(structuredClone(body));
     this.sends.push({ body: structuredClone(body), delaySeconds: options?.delaySeconds });
     return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: undefined } } } as unknown as QueueSendResponse;
   }
-  async sendBatch(batch: Iterable<MessageSendRequest<SyncMessage>>): Promise<QueueSendBatchResponse> {
-    for (const m of batch) this.messages.push(structuredClone(m.body));
+  async sendBatch(batch: Iterable<MessageSendRequest<T>>): Promise<QueueSendBatchResponse> {
+    for (const m of batch) {
+      const delaySeconds = m.delaySeconds ?? 0;
+      if (delaySeconds > 0) this.delayed.push({ body: structuredClone(m.body), delaySeconds });
+      else this.messages.push(structuredClone(m.body));
+      this.sends.push({ body: structuredClone(m.body), delaySeconds: m.delaySeconds });
+    }
     return {} as QueueSendBatchResponse;
   }
-  take(): SyncMessage[] {
+  take(): T[] {
     return this.messages.splice(0);
   }
 }
@@ -38,6 +43,13 @@ export class RecordingQueue {
 export interface TestContext {
   hevy: FakeHevy;
   queue: RecordingQueue;
+  /** WEBHOOK_QUEUE: outgoing webhook deliveries (SPEC §15). */
+  webhookQueue: RecordingQueue<WebhookDeliveryMessage>;
+  /**
+   * Handlers for outbound requests to other origins (consumer webhook endpoints), by origin
+   * ("https://consumer.test"); a request to an origin without one fails the test.
+   */
+  outbound: Map<string, (request: Request) => Promise<Response>>;
   env: Env;
   /** Calls the Worker's real fetch handler with the test env. */
   request(path: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<Response>;
@@ -52,15 +64,25 @@ export function useTestContext(): TestContext {
   beforeEach(() => {
     const hevy = new FakeHevy();
     const queue = new RecordingQueue();
+    const webhookQueue = new RecordingQueue<WebhookDeliveryMessage>();
+    const outbound = new Map<string, (request: Request) => Promise<Response>>();
     vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
       const url = new Request(input, init).url;
       if (url.startsWith(HEVY_BASE)) return hevy.fetch(input, init);
+      const handler = outbound.get(new URL(url).origin);
+      if (handler) return handler(new Request(input, init));
       throw new Error(`unexpected outbound request in a test: ${url}`);
     });
-    const testEnv = { ...env, SYNC_QUEUE: queue as unknown as Env["SYNC_QUEUE"] } as Env;
+    const testEnv = {
+      ...env,
+      SYNC_QUEUE: queue as unknown as Env["SYNC_QUEUE"],
+      WEBHOOK_QUEUE: webhookQueue as unknown as Env["WEBHOOK_QUEUE"],
+    } as Env;
     Object.assign(ctx, {
       hevy,
       queue,
+      webhookQueue,
+      outbound,
       env: testEnv,
       request: (path: string, init: RequestInit & { token?: string; json?: unknown } = {}) =>
         callWorker(testEnv, path, init),

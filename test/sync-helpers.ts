@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, expect, vi } from "vitest";
 import type { Env } from "../src/env";
+import type { WebhookDeliveryMessage } from "../src/queue/messages";
 import type { ConsumerOptions } from "../src/queue/consumer";
 import { callWorker, createUser, dbOf, HEVY_BASE, RecordingQueue, type TestContext, type TestUser } from "./helpers";
 import { FakeHevy, type HevyWorkout } from "./fakes/hevy";
@@ -29,6 +30,8 @@ export function useSyncContext(): SyncContext {
     let last = 0;
     const hevy = new FakeHevy({ now: () => new Date((last = Math.max(Date.now(), last + 1))) });
     const queue = new RecordingQueue();
+    const webhookQueue = new RecordingQueue<WebhookDeliveryMessage>();
+    const outbound = new Map<string, (request: Request) => Promise<Response>>();
     const middlewares: HevyMiddleware[] = [];
     const viaMiddlewares = (req: Request, url: URL, i: number): Promise<Response> => {
       const mw = middlewares[i];
@@ -37,12 +40,20 @@ export function useSyncContext(): SyncContext {
     vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
       const req = new Request(input, init);
       if (req.url.startsWith(HEVY_BASE)) return viaMiddlewares(req, new URL(req.url), 0);
+      const handler = outbound.get(new URL(req.url).origin);
+      if (handler) return handler(req);
       throw new Error(`unexpected outbound request in a test: ${req.url}`);
     });
-    const testEnv = { ...env, SYNC_QUEUE: queue as unknown as Env["SYNC_QUEUE"] } as Env;
+    const testEnv = {
+      ...env,
+      SYNC_QUEUE: queue as unknown as Env["SYNC_QUEUE"],
+      WEBHOOK_QUEUE: webhookQueue as unknown as Env["WEBHOOK_QUEUE"],
+    } as Env;
     Object.assign(ctx, {
       hevy,
       queue,
+      webhookQueue,
+      outbound,
       env: testEnv,
       request: (path: string, init: RequestInit & { token?: string; json?: unknown } = {}) => callWorker(testEnv, path, init),
       around: (mw: HevyMiddleware) => middlewares.push(mw),

@@ -486,6 +486,96 @@ export const deadLetters = sqliteTable(
   (t) => [index("dead_letters_received_idx").on(t.receivedAt)],
 );
 
+/**
+ * Outgoing webhooks (SPEC §15): endpoints an API consumer registered for their own events. Kept
+ * in the user's shard next to the rows whose changes they announce. `events`: a JSON array of
+ * event types. The secret (`whsec_…`) is an envelope of the keyring, like the Hevy key; after a
+ * rotation the previous one keeps signing until `previous_secret_until`. `failing_since`: the
+ * first failed attempt since the last success; an endpoint failing for 5 days gets `disabled_at`.
+ */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    url: text("url").notNull(),
+    description: text("description"),
+    events: text("events").notNull(),
+    secretEnvelope: text("secret_envelope").notNull(),
+    previousSecretEnvelope: text("previous_secret_envelope"),
+    previousSecretUntil: integer("previous_secret_until"),
+    createdAt: integer("created_at").notNull(),
+    failingSince: integer("failing_since"),
+    disabledAt: integer("disabled_at"),
+    disabledReason: text("disabled_reason"),
+  },
+  (t) => [index("webhook_endpoints_user_idx").on(t.userId, t.createdAt)],
+);
+
+/**
+ * The outbox: one row per announced change, written in the same D1 batch as the change itself
+ * (src/services/webhook-events.ts), so a change is announced exactly when it happened. `data`: the
+ * event's JSON data; the body sent is `{"type", "timestamp", "data"}` built from these columns, so
+ * every retry sends the same bytes. `subject`: the workout id, for workout events.
+ */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    type: text("type").notNull(),
+    subject: text("subject"),
+    data: text("data").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("webhook_events_user_created_idx").on(t.userId, t.createdAt)],
+);
+
+/**
+ * One event to one endpoint: fanned out in the event's batch to the endpoints subscribed then.
+ * `status`: pending (an attempt is due at `next_attempt_at`), delivered, failed (the schedule ran
+ * out, or the endpoint was deleted or disabled).
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    endpointId: text("endpoint_id").notNull(),
+    eventId: text("event_id").notNull(),
+    userId: text("user_id").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    lastAttemptAt: integer("last_attempt_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.endpointId, t.eventId] }),
+    index("webhook_deliveries_endpoint_created_idx").on(t.endpointId, t.createdAt),
+    index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+  ],
+);
+
+/**
+ * Every attempt of a delivery: when, how long, the status code or the network error (never the
+ * response body). `user_id` like every per-user table, so moving and clearing a user finds them.
+ */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    endpointId: text("endpoint_id").notNull(),
+    eventId: text("event_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    userId: text("user_id").notNull(),
+    at: integer("at").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+  },
+  (t) => [primaryKey({ columns: [t.endpointId, t.eventId, t.attempt] })],
+);
+
 export const schema = {
   users,
   webhookRoutes,
@@ -508,5 +598,9 @@ export const schema = {
   dailyRecovery,
   exports,
   deadLetters,
+  webhookEndpoints,
+  webhookEvents,
+  webhookDeliveries,
+  webhookAttempts,
 };
 

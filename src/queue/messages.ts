@@ -82,3 +82,17 @@ export type PurgeExportsMessage = z.infer<typeof purgeExportsMessage>;
 export type MoveUserMessage = z.infer<typeof moveUserMessage>;
 export type RebuildRollupsMessage = z.infer<typeof rebuildRollupsMessage>;
 export type SyncMessage = z.infer<typeof syncMessage>;
+
+/**
+ * WEBHOOK_QUEUE (SPEC §15): one attempt to deliver one outbox event to one consumer endpoint
+ * (src/services/webhook-delivery.ts). The attempt count and schedule live in D1
+ * (webhook_deliveries), so a redelivered or duplicated message attempts nothing already done.
+ */
+export const webhookDeliveryMessage = z.object({
+  type: z.literal("webhook_delivery"),
+  userId,
+  endpointId: z.string().min(1).max(64),
+  eventId: z.string().min(1).max(64),
+});
+
+export type WebhookDeliveryMessage = z.infer<typeof webhookDeliveryMessage>;

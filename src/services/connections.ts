@@ -26,6 +26,7 @@ import type { SyncMessage } from "../queue/messages";
 import { pauseLeftSeconds, sendAfterPause } from "./sync/connection-state";
 import { countSkipped } from "./sync/skipped";
 import { aad, openStored, pruneWebhookRoutes, subscribeWebhook, webhookUrl } from "./webhook-subscription";
+import { connectionEvent, deliveriesIn, queueDeliveries } from "./webhook-events";
 
 export type ConnectionRow = typeof hevyConnections.$inferSelect;
 
@@ -220,14 +221,24 @@ export async function rotateWebhookSecret(deps: Deps, userId: string): Promise<C
   const paused = pauseLeftSeconds(row, deps.now()) > 0;
   const webhook = await subscribeWebhook(deps, paused ? null : deps.hevy(await decryptApiKey(deps, row)), userId);
   const { authFailed, ...columns } = webhook;
-  await deps.db
+  const now = deps.now();
+  const update = deps.db
     .update(hevyConnections)
     .set({
       ...columns,
       ...(authFailed ? { status: "needs_reconnect" as const, lastError: "Hevy rejected the API key; paste a new one." } : {}),
-      updatedAt: deps.now(),
+      updatedAt: now,
     })
     .where(eq(hevyConnections.userId, userId));
+  if (authFailed) {
+    // The flip to needs_reconnect is announced (SPEC §15) when this update is the one that makes it.
+    const [announce, fanOut] = connectionEvent(userId, "hevy.connection.needs_reconnect", sql`json_object('reason', 'Hevy rejected the API key; paste a new one.')`,
+      sql`EXISTS (SELECT 1 FROM hevy_connections WHERE user_id = ${userId} AND status = 'active')`, now);
+    const results = await runBatch(deps.d1, [announce!, fanOut!, update]);
+    await queueDeliveries(deps, userId, deliveriesIn(results, [1]));
+  } else {
+    await update;
+  }
   await pruneWebhookRoutes(deps, userId);
   return getConnectionView(deps, userId);
 }

@@ -9,7 +9,8 @@ import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { notFound } from "../lib/errors";
 import { isoOrNull, isoUtc } from "../lib/time";
 import { PR_KINDS, type PrKind } from "./metrics/prs";
-import { setVolumeKg } from "./sync/metrics";
+import type { Workout } from "../hevy/types";
+import { setVolumeKg, workoutMetrics } from "./sync/metrics";
 
 export interface WorkoutFilters {
   from?: number;
@@ -224,5 +225,34 @@ function toView(row: WorkoutRow): WorkoutView {
     created_at: isoOrNull(row.hevyCreatedAt),
     exercises: row.exercises,
     metrics: { volume_kg: row.volumeKg, set_count: row.setCount, exercise_count: row.exerciseCount },
+  };
+}
+
+/**
+ * A workout as GET /api/v1/workouts/hevy/{id} will show it once stored, built from the workout
+ * being written: the data of outgoing hevy.workout.created/updated events (SPEC §15), made in the
+ * batch that stores it. test/webhook-events.test.ts checks it equals the API's answer.
+ */
+export function workoutViewOf(w: Workout): WorkoutView {
+  const m = workoutMetrics(w);
+  return {
+    id: w.id,
+    title: w.title,
+    description: w.description,
+    routine_id: w.routineId,
+    start_time: isoUtc(w.startTime),
+    end_time: isoUtc(w.endTime),
+    duration_seconds: Math.round((w.endTime - w.startTime) / 1000),
+    updated_at: isoUtc(w.updatedAt),
+    created_at: isoOrNull(w.createdAt),
+    exercises: w.exercises.map((e) => ({
+      index: e.index, title: e.title, notes: e.notes, exercise_template_id: e.exerciseTemplateId, superset_id: e.supersetId,
+      volume_kg: e.sets.reduce((sum, set) => sum + setVolumeKg(set), 0),
+      sets: e.sets.map((set) => ({
+        index: set.index, type: set.type, weight_kg: set.weightKg, reps: set.reps, distance_meters: set.distanceMeters,
+        duration_seconds: set.durationSeconds, rpe: set.rpe, custom_metric: set.customMetric,
+      })),
+    })),
+    metrics: { volume_kg: m.volumeKg, set_count: m.setCount, exercise_count: m.exerciseCount },
   };
 }

@@ -11,6 +11,7 @@ import { forEachPage } from "./pages";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy, withHevyRetry } from "./retry";
 import { currentConnection, type JobScope, scopeOf, stillCurrent } from "./scope";
 import { skippedError, skippedStatements } from "./skipped";
+import { connectionEvent, deliveriesIn, queueDeliveries } from "../webhook-events";
 import { upsertWorkoutsStatements } from "./store";
 import { sweepChunk } from "./sweep";
 import { upsertTemplatesStatement } from "./templates";
@@ -35,7 +36,7 @@ export const CURSOR_SAFETY_MARGIN_MS = 5 * 60_000;
 /** Walks of the workout list at most, each started again because Hevy reported a deletion during the one before. */
 export const MAX_PASSES = 3;
 
-export type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "now" | "d1Stats">;
+export type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "webhookQueue" | "now" | "d1Stats">;
 
 /**
  * One chunk of a backfill. Templates come first (pageSize 100), then workout
@@ -210,7 +211,7 @@ export async function runBackfillChunk(
   } catch (err) {
     if (err instanceof HevyError && err.kind === "auth") {
       await countRequests();
-      await markNeedsReconnect(db, scope, msg.runId, deps.now());
+      await markNeedsReconnect(deps, scope, msg.runId, deps.now());
       return;
     }
     if (err instanceof RetryLater) await noteRetry(db, scope, err, deps.now());
@@ -222,7 +223,11 @@ export async function runBackfillChunk(
 /** The run's closing batch: done, exact counts, the events cursor from the backfill's start. */
 async function finish(deps: SyncDeps, scope: JobScope, pageCount: number, counted: Batchable) {
   const at = deps.now();
-  await runBatch(deps.d1, [
+  // hevy.backfill.completed (SPEC §15): once, when this batch is the one that marks the run done.
+  const completed = connectionEvent(scope.userId, "hevy.backfill.completed", sql`json_object('workouts_synced', ${workoutsStored(scope.userId)})`,
+    sql`EXISTS (SELECT 1 FROM hevy_connections WHERE ${currentConnection(scope)} AND hevy_connections.backfill_state <> 'done')`, at);
+  const results = await runBatch(deps.d1, [
+    ...completed,
     // A skipped record without an id can only be met again by a walk: one this walk did not meet is gone from Hevy.
     sql`DELETE FROM hevy_skipped_workouts WHERE user_id = ${scope.userId} AND workout_key LIKE 'unidentified:%'
       AND last_seen_at < (SELECT c.walk_started_at FROM hevy_connections c WHERE c.user_id = ${scope.userId}) AND ${stillCurrent(scope)}`,
@@ -245,6 +250,7 @@ async function finish(deps: SyncDeps, scope: JobScope, pageCount: number, counte
     sql`UPDATE sync_runs SET outcome = CASE WHEN ${stillCurrent(scope)} THEN 'ok' ELSE 'superseded' END, finished_at = ${at}
       WHERE id = ${scope.run?.id ?? null} AND outcome = 'running'`,
   ]);
+  await queueDeliveries(deps, scope.userId, deliveriesIn(results, [1]));
 }
 
 const pastTheEnd = (page: number): Page<Workout> => ({ page, pageCount: page - 1, items: [], skipped: [] });

@@ -1,9 +1,11 @@
 import { and, eq, sql } from "drizzle-orm";
+import { runBatch } from "../../db/batch";
 import type { Db } from "../../db/client";
 import { hevyConnections, syncRuns } from "../../db/schema";
 import type { Deps } from "../../deps";
 import type { ConnectionRow } from "../connections";
 import { resealRow } from "../key-rotation";
+import { connectionEvent, deliveriesIn, queueDeliveries } from "../webhook-events";
 import { aad } from "../webhook-subscription";
 import type { SyncMessage } from "../../queue/messages";
 import { RetryLater } from "./retry";
@@ -31,8 +33,10 @@ export async function connectionApiKey(deps: Pick<Deps, "db" | "keyring">, row: 
  * left exactly as it is, stored workouts stay readable, and an unfinished
  * backfill is marked failed so a re-connect resumes it.
  */
-export async function markNeedsReconnect(db: Db, scope: JobScope, runId: string | null, now: number): Promise<void> {
+export async function markNeedsReconnect(deps: Pick<Deps, "db" | "d1" | "webhookQueue">, scope: JobScope, runId: string | null, now: number): Promise<void> {
+  const { db } = deps;
   const reason = AUTH_FAILED_MESSAGE;
+  const flips = and(currentConnection({ userId: scope.userId, epoch: scope.epoch }), eq(hevyConnections.status, "active"));
   const connection = db
     .update(hevyConnections)
     .set({
@@ -41,19 +45,25 @@ export async function markNeedsReconnect(db: Db, scope: JobScope, runId: string 
       lastError: reason,
       updatedAt: now,
     })
-    .where(and(currentConnection({ userId: scope.userId, epoch: scope.epoch }), eq(hevyConnections.status, "active")));
-  if (!runId) {
-    await connection;
-    return;
-  }
-  await db.batch([
+    .where(flips);
+  // hevy.connection.needs_reconnect (SPEC §15): written under the UPDATE's own condition, before it, so only the flip announces.
+  const [announce, fanOut] = connectionEvent(scope.userId, "hevy.connection.needs_reconnect", sql`json_object('reason', ${reason})`,
+    sql`EXISTS (SELECT 1 FROM hevy_connections WHERE ${flips})`, now);
+  const results = await runBatch(deps.d1, [
+    announce!,
+    fanOut!,
     connection,
     // A stale job (its key was replaced meanwhile) was superseded, not stopped by the stored key.
-    db
-      .update(syncRuns)
-      .set({ outcome: sql`CASE WHEN ${stillCurrent({ userId: scope.userId, epoch: scope.epoch })} THEN 'needs_reconnect' ELSE 'superseded' END`, finishedAt: now, error: reason })
-      .where(eq(syncRuns.id, runId)),
+    ...(runId
+      ? [
+          db
+            .update(syncRuns)
+            .set({ outcome: sql`CASE WHEN ${stillCurrent({ userId: scope.userId, epoch: scope.epoch })} THEN 'needs_reconnect' ELSE 'superseded' END`, finishedAt: now, error: reason })
+            .where(eq(syncRuns.id, runId)),
+        ]
+      : []),
   ]);
+  await queueDeliveries(deps, scope.userId, deliveriesIn(results, [1]));
 }
 
 /**

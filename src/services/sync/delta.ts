@@ -12,7 +12,8 @@ import { forEachPage } from "./pages";
 import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
 import { currentConnection, scopeOf, stillCurrent } from "./scope";
 import { retrySkipped, skippedError, skippedStatements, skippedToRetryStatement } from "./skipped";
-import { appliedCount, deleteWorkoutsStatements, upsertWorkoutsStatements } from "./store";
+import { queueDeliveries } from "../webhook-events";
+import { appliedCount, deleteWorkoutsStatements, deliveriesOf, upsertWorkoutsStatements } from "./store";
 
 export interface DeltaOptions {
   concurrency: number;
@@ -31,7 +32,7 @@ export const defaultDeltaOptions: DeltaOptions = { concurrency: 2, retry: defaul
  */
 export const EVENTS_OVERLAP_MS = 5 * 60_000;
 
-type SyncDeps = Pick<Deps, "db" | "d1" | "directory" | "keyring" | "hevy" | "queue" | "now" | "publicBaseUrl" | "d1Stats">;
+type SyncDeps = Pick<Deps, "db" | "d1" | "directory" | "keyring" | "hevy" | "queue" | "webhookQueue" | "now" | "publicBaseUrl" | "d1Stats">;
 
 /**
  * One delta run: every page of Hevy's events feed since the cursor (newest
@@ -90,8 +91,8 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
       }
     }
     const at = deps.now();
-    const upsert = upsertWorkoutsStatements(scope, updated, at, guard);
-    const remove = deleteWorkoutsStatements(scope, deleted, at, guard);
+    const upsert = upsertWorkoutsStatements(scope, updated, at, guard, { announce: true });
+    const remove = deleteWorkoutsStatements(scope, deleted, at, guard, { announce: true });
     const results = await runBatch(deps.d1, [
       ...upsert,
       ...remove,
@@ -100,6 +101,7 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
     // What changed, not what was read: the overlap re-reads events already applied.
     upserts += appliedCount(results, 0, upsert);
     deletes += appliedCount(results, upsert.length, remove);
+    await queueDeliveries(deps, scope.userId, [...deliveriesOf(results, 0, upsert), ...deliveriesOf(results, upsert.length, remove)]);
   };
 
   try {
@@ -122,7 +124,7 @@ export async function runDelta(deps: SyncDeps, msg: DeltaMessage, options: Delta
     upserts += await retrySkipped(deps, hevy, scope, options.retry, (toRetry?.results ?? []) as Array<{ key: string }>);
   } catch (err) {
     if (err instanceof HevyError && err.kind === "auth") {
-      await markNeedsReconnect(deps.db, scope, runId, deps.now());
+      await markNeedsReconnect(deps, scope, runId, deps.now());
       return;
     }
     const message = err instanceof HevyError || err instanceof RetryLater ? err.message : "unexpected error";

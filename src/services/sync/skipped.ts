@@ -1,11 +1,13 @@
 import { type SQL, sql } from "drizzle-orm";
 import { runBatch } from "../../db/batch";
 import type { Db } from "../../db/client";
+import type { Deps } from "../../deps";
 import { type RetryPolicy, withHevyRetry } from "./retry";
 import { HevyError, type HevyClient, InvalidWorkoutRecord } from "../../hevy/client";
 import type { SkippedRecord, Workout } from "../../hevy/types";
 import { type JobScope, stillCurrent } from "./scope";
-import { upsertWorkoutsStatements } from "./store";
+import { queueDeliveries } from "../webhook-events";
+import { deliveriesOf, upsertWorkoutsStatements } from "./store";
 
 // Hevy records that cannot be stored (SPEC §11): the rest of their page is stored,
 // the connection view counts them (`skipped_workouts`), `last_error` names one,
@@ -83,7 +85,7 @@ export function skippedToRetryStatement(userId: string): SQL {
  * id cannot be fetched; a later walk of the list meets them.
  */
 export async function retrySkipped(
-  deps: { d1: D1Database; now: () => number },
+  deps: Pick<Deps, "d1" | "now" | "webhookQueue">,
   hevy: Pick<HevyClient, "getWorkout">,
   scope: JobScope,
   retry: RetryPolicy,
@@ -102,10 +104,9 @@ export async function retrySkipped(
     }
     const { workout, skipped } = fetched;
     const at = deps.now();
-    await runBatch(deps.d1, [
-      ...(workout ? upsertWorkoutsStatements(scope, [workout], at, stillCurrent(scope)) : []),
-      ...skippedStatements(scope, skipped ? [skipped] : [], skipped ? [] : [key], at),
-    ]);
+    const upsert = workout ? upsertWorkoutsStatements(scope, [workout], at, stillCurrent(scope), { announce: true }) : null;
+    const results = await runBatch(deps.d1, [...(upsert ?? []), ...skippedStatements(scope, skipped ? [skipped] : [], skipped ? [] : [key], at)]);
+    if (upsert) await queueDeliveries(deps, scope.userId, deliveriesOf(results, 0, upsert));
     if (workout) stored++;
   }
   return stored;

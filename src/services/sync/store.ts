@@ -5,6 +5,7 @@ import type { Workout } from "../../hevy/types";
 import { markPrsOf, offerPrCandidates, prCandidates, recomputeMarkedPrs } from "../metrics/pr-bests";
 import { markOldWeeks, recomputeWeeks, type RollupOwner, weeksOf } from "../metrics/rollups";
 import { rematchStatement } from "../unified-match";
+import { deliveriesIn, isFanOut, type NewDelivery, workoutDeleteEvents, workoutUpsertEvents } from "../webhook-events";
 import { workoutMetrics } from "./metrics";
 
 // Storing workouts: a constant number of statements whatever the page holds,
@@ -41,7 +42,15 @@ export function latestCopies(workouts: Workout[]): Workout[] {
   return byId.size === workouts.length ? workouts : [...byId.values()];
 }
 
-export function upsertWorkoutsStatements(owner: RollupOwner, page: Workout[], now: number, guard: SQL = ALWAYS) {
+/**
+ * `announce`: write outgoing webhook events (SPEC §15) for what the batch applies — the delta,
+ * webhook and skipped-workout paths do; a backfill does not (it announces its completion once).
+ */
+export interface WriteOptions {
+  announce?: boolean;
+}
+
+export function upsertWorkoutsStatements(owner: RollupOwner, page: Workout[], now: number, guard: SQL = ALWAYS, options: WriteOptions = {}) {
   const { userId } = owner;
   const workouts = latestCopies(page);
   if (workouts.length === 0) return NOTHING_TO_WRITE();
@@ -82,9 +91,11 @@ export function upsertWorkoutsStatements(owner: RollupOwner, page: Workout[], no
         AND w.hevy_updated_at < j.value ->> 'updated_at'))`;
 
   const before = markOldWeeks(owner, replacing, guard);
-  return withWrite(before.length, [
-    // The weeks the old versions leave are marked before they change.
-    ...before,
+  const events = options.announce ? workoutUpsertEvents(userId, workouts, applied, now, guard) : null;
+  const head = [...before, ...(events ? [events.stage] : [])];
+  return withWrite(head.length, [
+    // The weeks the old versions leave are marked before they change; events are staged before the rows they describe change.
+    ...head,
     sql`INSERT INTO hevy_workouts (user_id, id, title, description, routine_id, start_time, end_time,
         hevy_updated_at, hevy_created_at, deleted_at, volume_kg, set_count, exercise_count, synced_at)
       SELECT ${userId}, j.value ->> 'id', j.value ->> 'title', j.value ->> 'description', j.value ->> 'routine_id',
@@ -122,6 +133,7 @@ export function upsertWorkoutsStatements(owner: RollupOwner, page: Workout[], no
     ...recomputeWeeks(owner, guard, sql`EXISTS ${applied}`, { ids: applied, weeks: owner.rollupZone === null ? [] : weeksOf(workouts, owner.rollupZone) }),
     // The unified feed's Hevy ↔ Apple Health pairs around these workouts (new and old times).
     rematchStatement(userId, { hevyIds: workouts.map((w) => w.id) }),
+    ...(events?.confirm ?? []),
   ]);
 }
 
@@ -131,15 +143,23 @@ export function upsertWorkoutsStatements(owner: RollupOwner, page: Workout[], no
  * A tombstone is written even for a workout never seen, for the same reason. A
  * deletion older than the stored version does not apply.
  */
-export function deleteWorkoutsStatements(owner: RollupOwner, deletions: Array<{ id: string; deletedAt: number }>, now: number, guard: SQL = ALWAYS) {
+export function deleteWorkoutsStatements(
+  owner: RollupOwner,
+  deletions: Array<{ id: string; deletedAt: number }>,
+  now: number,
+  guard: SQL = ALWAYS,
+  options: WriteOptions = {},
+) {
   const { userId } = owner;
   if (deletions.length === 0) return NOTHING_TO_WRITE();
   const json = JSON.stringify(deletions.map((d) => ({ id: d.id, deleted_at: d.deletedAt })));
   const tombstoned = sql`(SELECT j.value ->> 'id' FROM json_each(${json}) j WHERE EXISTS (
       SELECT 1 FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.id = j.value ->> 'id' AND w.deleted_at IS NOT NULL))`;
   const before = markOldWeeks(owner, sql`(SELECT j.value ->> 'id' FROM json_each(${json}) j)`, guard);
-  return withWrite(before.length, [
-    ...before,
+  const events = options.announce ? workoutDeleteEvents(userId, deletions, now, guard) : null;
+  const head = [...before, ...(events ? [events.stage] : [])];
+  return withWrite(head.length, [
+    ...head,
     sql`INSERT INTO hevy_workouts (user_id, id, title, start_time, end_time, hevy_updated_at, deleted_at,
         volume_kg, set_count, exercise_count, synced_at)
       SELECT ${userId}, j.value ->> 'id', '', 0, 0, 0, j.value ->> 'deleted_at', 0, 0, 0, ${now}
@@ -155,6 +175,7 @@ export function deleteWorkoutsStatements(owner: RollupOwner, deletions: Array<{ 
       AND w.id IN (SELECT j.value ->> 'id' FROM json_each(${json}) j) AND w.synced_at = ${now} AND w.deleted_at IS NOT NULL)`),
     // An Apple Health workout merged into a deleted one is freed (and may pair with another).
     rematchStatement(userId, { hevyIds: deletions.map((d) => d.id) }),
+    ...(events?.confirm ?? []),
   ]);
 }
 
@@ -166,15 +187,25 @@ function userKeyStatement(userId: string, guard: SQL): SQL {
   return sql`INSERT INTO hevy_user_keys (user_id) SELECT ${userId} WHERE ${guard} ON CONFLICT (user_id) DO NOTHING`;
 }
 
-/** A write's statements, and which of them writes the workout rows (its `changes` count what was applied; -1: none). */
-export type WriteStatements = SQL[] & { write: number };
+/**
+ * A write's statements, which of them writes the workout rows (its `changes` count what was
+ * applied; -1: none), and which fan webhook events out (their rows: the deliveries to queue).
+ */
+export type WriteStatements = SQL[] & { write: number; fanOuts: number[] };
 
 function withWrite(write: number, statements: SQL[]): WriteStatements {
-  return Object.assign(statements, { write });
+  // The fan-outs are the last statements of an announcing write (webhook-events.ts `confirm`).
+  const fanOuts = statements.flatMap((s, i) => (isFanOut(s) ? [i] : []));
+  return Object.assign(statements, { write, fanOuts });
 }
 
 /** An empty page or events list writes nothing: no statement at all. */
 const NOTHING_TO_WRITE = () => withWrite(-1, []);
+
+/** The new webhook deliveries of a write, from its batch's results (`offset`: where its statements start in the batch). */
+export function deliveriesOf(results: D1Result[], offset: number, statements: WriteStatements): NewDelivery[] {
+  return deliveriesIn(results, statements.fanOuts.map((i) => offset + i));
+}
 
 /** Workouts a write applied, from its batch's results (`offset`: where its statements start in the batch). */
 export function appliedCount(results: D1Result[], offset: number, statements: WriteStatements): number {

@@ -8,9 +8,10 @@ import { connectionApiKey, deferWhilePaused, type Delivery, FIRST_DELIVERY, mark
 import { defaultRetryPolicy, RetryLater, type RetryPolicy } from "./retry";
 import { scopeOf, stillCurrent } from "./scope";
 import { fetchWorkoutOrSkip, skippedStatements } from "./skipped";
-import { upsertWorkoutsStatements } from "./store";
+import { queueDeliveries } from "../webhook-events";
+import { deliveriesOf, upsertWorkoutsStatements } from "./store";
 
-type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "now">;
+type SyncDeps = Pick<Deps, "db" | "d1" | "keyring" | "hevy" | "queue" | "webhookQueue" | "now">;
 
 /**
  * A webhook is a hint that a workout was created: fetch it and store it under
@@ -38,7 +39,7 @@ export async function fetchWebhookWorkout(
     fetched = await fetchWorkoutOrSkip(hevy, msg.workoutId, retry);
   } catch (err) {
     if (err instanceof HevyError && err.kind === "auth") {
-      await markNeedsReconnect(deps.db, scope, null, deps.now());
+      await markNeedsReconnect(deps, scope, null, deps.now());
       return;
     }
     // Only Hevy's pause is noted: last_error belongs to the delta and backfill, not to a hint's fetch.
@@ -48,10 +49,12 @@ export async function fetchWebhookWorkout(
   const { workout, skipped } = fetched;
   const at = deps.now();
   const guard = stillCurrent(scope);
-  await runBatch(deps.d1, [
-    ...(workout ? upsertWorkoutsStatements(scope, [workout], at, guard) : []),
+  const upsert = workout ? upsertWorkoutsStatements(scope, [workout], at, guard, { announce: true }) : null;
+  const results = await runBatch(deps.d1, [
+    ...(upsert ?? []),
     ...skippedStatements(scope, skipped ? [skipped] : [], workout ? [workout.id] : [], at),
     sql`INSERT INTO sync_runs (id, user_id, kind, outcome, started_at, finished_at, upserts, hevy_requests)
       SELECT ${crypto.randomUUID()}, ${msg.userId}, 'webhook', 'ok', ${startedAt}, ${at}, ${workout ? 1 : 0}, ${requests} WHERE ${guard}`,
   ]);
+  if (upsert) await queueDeliveries(deps, msg.userId, deliveriesOf(results, 0, upsert));
 }
