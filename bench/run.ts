@@ -11,6 +11,7 @@ import { benchPages } from "./pages.ts";
 import { benchStorage } from "./storage.ts";
 import { benchSummary } from "./summary.ts";
 import { benchUnified } from "./unified.ts";
+import { benchWebhooks } from "./webhooks.ts";
 import { ROOT } from "./lib.ts";
 
 /** Runs a benchmark that lives inside the Workers runtime (bench/workers/) and returns its BENCH_RESULT line. */
@@ -22,6 +23,15 @@ function workersBench(file: string): unknown {
 }
 
 const suites: Record<string, () => Promise<unknown>> = {
+  webhooks: async () => {
+    // Outgoing webhooks: a delta of 1,000 changed workouts delivered, and Hevy's webhook → consumer delay.
+    // A smoke run: BENCH_WEBHOOK_CHANGES=50 BENCH_WEBHOOK_SAMPLES=5.
+    const changes = Number(process.env.BENCH_WEBHOOK_CHANGES ?? 1_000);
+    const result = await benchWebhooks({ history: changes + 20, changes, latencySamples: Number(process.env.BENCH_WEBHOOK_SAMPLES ?? 40) });
+    console.log("outgoing webhooks:", JSON.stringify(result, null, 2));
+    if (result.repeats > 0 || result.rejectedSignatures > 0) console.error(`webhooks: BAR MISSED — ${result.repeats} repeats, ${result.rejectedSignatures} bad signatures`);
+    return result;
+  },
   d1cost: async () => {
     // SQL time per write batch and D1 time per API read (docs/SCALING.md). BENCH_D1_WORKOUTS=200 for a smoke run.
     const result = workersBench("bench/workers/d1-cost.bench-test.ts");

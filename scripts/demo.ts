@@ -2,9 +2,15 @@
 // `npm install` done — a fake Hevy with a year of generated training, the Worker
 // pointed at it, a demo user with Apple Health workouts and WHOOP/Oura scores,
 // connected and backfilled. Prints where to log in; Ctrl-C stops it all.
+//
+// `npm run demo -- --webhooks` also registers a local consumer endpoint for outgoing webhooks
+// (SPEC §15) before connecting, prints every event it receives (signature checked with the
+// `standardwebhooks` package), and logs a new workout in the fake Hevy every minute — with
+// Hevy's webhook to the Worker — so events keep coming.
 import { FakeHevy, type HevyWorkout } from "../test/fakes/hevy.ts";
 import { startFakeHevyServer } from "../test/fakes/serve.ts";
 import { api, createUser, startWorker } from "./local-worker.ts";
+import { type Receiver, startReceiver } from "./webhook-receiver.ts";
 
 const WORKOUTS = 300;
 const port = Number(process.env.PORT ?? 8787);
@@ -15,7 +21,9 @@ const account = fake.createAccount({ name: "Demo Lifter" });
 const history = fake.generateHistory(account.apiKey, WORKOUTS, { seed: 2026, weeks: 52, end: new Date(Date.now() - 36 * 3_600_000) });
 const hevy = await startFakeHevyServer({ fake });
 console.log(`fake Hevy on ${hevy.url} with ${history.length} workouts`);
-const worker = await startWorker(hevy.url, { port });
+const webhooks = process.argv.includes("--webhooks");
+const receiver: Receiver | null = webhooks ? await startReceiver() : null;
+const worker = await startWorker(hevy.url, { port, vars: webhooks ? { ALLOW_INSECURE_WEBHOOK_URLS: "true" } : {} });
 console.log(`Worker on ${worker.url}`);
 
 let stopping = false;
@@ -25,6 +33,7 @@ async function stop(code = 0) {
   console.log("\nstopping…");
   await worker.stop().catch(() => {});
   await hevy.close().catch(() => {});
+  await receiver?.close().catch(() => {});
   process.exit(code);
 }
 process.once("SIGINT", () => void stop(0));
@@ -32,6 +41,7 @@ process.once("SIGTERM", () => void stop(0));
 
 try {
   const token = await createUser(worker, "demo@vitaltrends.example");
+  if (receiver) await listen(token, receiver);
   await seedOtherSources(token, history);
   const put = await api(worker.url, "/api/v1/connections/hevy", { method: "PUT", token, json: { api_key: account.apiKey } });
   if (put.status !== 202) throw new Error(`connect: ${put.status} ${JSON.stringify(put.body)}`);
@@ -50,6 +60,10 @@ Backfill done: ${history.length} workouts.
   API:      curl -H "Authorization: Bearer ${token}" ${worker.url}/api/v1/hevy/summary
 
 Ctrl-C stops the Worker and the fake Hevy.`);
+  if (receiver) {
+    console.log(`\nOutgoing webhooks go to ${receiver.url}; a workout is logged in Hevy every minute.`);
+    setInterval(() => void logWorkout(), 60_000);
+  }
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   await stop(1);
@@ -91,4 +105,22 @@ async function seedOtherSources(token: string, workouts: HevyWorkout[]) {
     if (res.status !== 200) throw new Error(`${source}: ${res.status} ${JSON.stringify(res.body)}`);
   }
   console.log(`seeded ${apple.length} Apple Health strength twins, ${runs.length} runs, 365 days of WHOOP and Oura`);
+}
+
+/** Registers the local receiver as the user's webhook endpoint and prints what it gets. */
+async function listen(token: string, r: Receiver) {
+  const res = await api<{ id: string; secret: string }>(worker.url, "/api/v1/webhook-endpoints", { method: "POST", token, json: { url: r.url, description: "npm run demo -- --webhooks" } });
+  if (res.status !== 201) throw new Error(`webhook endpoint: ${res.status} ${JSON.stringify(res.body)}`);
+  r.secret = res.body.secret;
+  r.onDelivery = (d) => console.log(`← webhook ${d.type} ${d.id}${d.repeat ? " (retry)" : ""}, signature verified: ${JSON.stringify(d.data).slice(0, 120)}`);
+  console.log(`webhook endpoint ${res.body.id} → ${r.url}`);
+}
+
+/** A new workout in the fake Hevy, and Hevy's webhook about it to the Worker. */
+async function logWorkout() {
+  const [generated] = fake.generateHistory(account.apiKey, 1, { weeks: 1 / 7 });
+  const workout = fake.putWorkout(account.apiKey, generated!);
+  const delivery = fake.webhookDelivery(account.apiKey, workout.id);
+  if (delivery) await fetch(delivery).catch(() => {});
+  console.log(`→ logged "${workout.title}" in Hevy`);
 }

@@ -40,7 +40,10 @@ const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true"
  * temporary directory (wrangler dev reloads on file changes, and a reload drops
  * in-flight queue messages), with a fresh state directory and migrations applied.
  */
-export async function startWorker(hevyUrl: string, options: { port?: number; shards?: number } = {}): Promise<WorkerUnderTest> {
+export async function startWorker(
+  hevyUrl: string,
+  options: { port?: number; shards?: number; vars?: Record<string, string> } = {},
+): Promise<WorkerUnderTest> {
   const stateDir = mkdtempSync(join(tmpdir(), "vt-bench-"));
   const app = join(stateDir, "app");
   for (const entry of ["src", "migrations", "wrangler.toml", "package.json", "tsconfig.json"]) {
@@ -79,6 +82,8 @@ export async function startWorker(hevyUrl: string, options: { port?: number; sha
     [
       "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--inspector-port", String(await freePort()),
       "--var", `HEVY_API_BASE_URL:${hevyUrl}`, "--var", `PUBLIC_BASE_URL:${url}`,
+      // `vars`: e.g. ALLOW_INSECURE_WEBHOOK_URLS=true for an outgoing-webhook receiver on loopback.
+      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ],
     { cwd: app, env: wranglerEnv, stdio: ["ignore", "pipe", "pipe"] },
   );

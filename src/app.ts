@@ -15,6 +15,7 @@ import { pageError, pageRoutes } from "./routes/pages";
 import { recoveryRoutes } from "./routes/recovery";
 import { sourceRoutes } from "./routes/sources";
 import { unifiedRoutes } from "./routes/unified";
+import { webhookEndpointRoutes } from "./routes/webhook-endpoints";
 import { webhookRoutes } from "./routes/webhooks";
 import { workoutRoutes } from "./routes/workouts";
 
@@ -43,6 +44,7 @@ export function createApp(options: AppOptions = {}) {
   app.route("/api/v1/workouts", unifiedRoutes);
   app.route("/api/v1/sources", sourceRoutes);
   app.route("/api/v1/recovery", recoveryRoutes);
+  app.route("/api/v1/webhook-endpoints", webhookEndpointRoutes);
   app.route("/webhooks", webhookRoutes);
   app.route("/", docsRoutes);
   app.route("/", pageRoutes);

@@ -5,6 +5,7 @@ import type { Env } from "./env";
 import { handleQueueBatch } from "./queue/consumer";
 import { reencryptEnvelopes } from "./services/key-rotation";
 import { queueRollupRebuilds } from "./services/metrics/rollup-rebuild";
+import { maintainWebhooks } from "./services/webhook-maintenance";
 
 const app = createApp();
 
@@ -13,7 +14,7 @@ export default {
   queue: (batch, env) => handleQueueBatch(batch, env),
   scheduled: async (_controller, env) => {
     const deps = await createDeps(env);
-    const steps = { fanOutDeltas, resumeBackfills, reencryptEnvelopes, queueRollupRebuilds };
+    const steps = { fanOutDeltas, resumeBackfills, reencryptEnvelopes, queueRollupRebuilds, maintainWebhooks };
     // Per database that holds users' rows (each shard, and the directory for users placed before
     // sharding: SPEC §12, the cron fans out per shard), every step. Independent: one failing (D1
     // hiccup, queue down) must not cost the others their run.

@@ -287,6 +287,37 @@ function pageCases(c: CaseContext): BadRequest[] {
 }
 
 /** Every malformed request of the suite. */
+/** Outgoing webhook endpoints (SPEC §15): the user has none, so nothing valid here could touch one of theirs. */
+function webhookEndpointCases(auth: Record<string, string>): BadRequest[] {
+  const path = "/api/v1/webhook-endpoints";
+  const url = "https://consumer.test/hooks";
+  const shapes: Shape[] = [
+    ...bodyShapes({ url }),
+    fieldCase("url missing", { events: ["hevy.workout.created"] }),
+    ...[42, null, [], { href: url }, true].map((u) => fieldCase(`url ${JSON.stringify(u)}`, { url: u })),
+    ...["", "consumer.test/hooks", "http://consumer.test/hooks", "http://localhost:3000/x", "ftp://consumer.test/x", "javascript:alert(1)", "https://u:p@consumer.test/x",
+      `${url}\n`, `${url}\u0000`, " https://consumer.test/x", "https://127.0.0.1/x", "https://169.254.169.254/latest/meta-data", `https://consumer.test/${"x".repeat(2050)}`]
+      .map((u) => fieldCase(`url ${JSON.stringify(u.slice(0, 40))}`, { url: u })),
+    ...[[], ["ping"], ["hevy.workout.*"], ["HEVY.WORKOUT.CREATED"], "hevy.workout.created", [42], null, Array(21).fill("hevy.workout.created")]
+      .map((events) => fieldCase(`events ${JSON.stringify(events).slice(0, 40)}`, { url, events })),
+    ...[42, "x".repeat(257), "a\u0000b", "two\nlines"].map((d) => fieldCase(`description ${JSON.stringify(d).slice(0, 30)}`, { url, description: d })),
+    fieldCase("a secret of its own", { url, secret: "whsec_AAAA" }),
+  ];
+  const unknown = crypto.randomUUID();
+  const byId = (method: string, id: string, suffix = ""): BadRequest => ({
+    name: `${method} ${path}/${id.slice(0, 40)}${suffix}: no such endpoint`, method, path: `${path}/${id}${suffix}`, headers: auth, status: 404, code: "not_found",
+    body: method === "GET" ? undefined : "",
+  });
+  return [
+    ...route("POST", path, auth, shapes),
+    ...query(path, auth, listParams()),
+    ...query(`${path}/${unknown}/deliveries`, auth, listParams([["status unknown", "status=lost"], ["status in capitals", "status=FAILED"], ["status twice", "status=failed&status=pending"]])),
+    ...["GET", "DELETE"].flatMap((m) => [unknown, "not-an-id", unknown.toUpperCase(), enc("' OR '1'='1"), "..%2F..%2Fadmin%2Fv1%2Fusers"].map((id) => byId(m, id))),
+    ...["/rotate-secret", "/test", "/enable"].map((suffix) => byId("POST", unknown, suffix)),
+    byId("GET", unknown, "/deliveries"),
+  ];
+}
+
 export function badRequests(c: CaseContext): BadRequest[] {
   const auth = { authorization: `Bearer ${c.token}` };
   const admin = { authorization: `Bearer ${c.adminToken}` };
@@ -298,6 +329,7 @@ export function badRequests(c: CaseContext): BadRequest[] {
     ...recoveryCases(c, auth),
     ...metricsCases(auth),
     ...exportCases(c, auth),
+    ...webhookEndpointCases(auth),
     ...webhookCases(c),
     ...pageCases(c),
     ...wrongMethods(c, auth, admin),

@@ -9,6 +9,7 @@ import { logIn } from "./hardening-fixture";
 import { ADMIN_TOKEN, callWorker, createUser, dataDbs, dbOf, expectProblem, shardOf, type TestContext, type TestUser, useTestContext } from "./helpers";
 import { drainQueue, fastBackfill, recordingRetryPolicy } from "./queue-helpers";
 import { CONN, putWorkout, sendWebhook } from "./sync-helpers";
+import { createEndpoint, deliveries, ENDPOINTS, ping, receiver, runWebhookBatch, signaturesOf, verifyWith } from "./webhook-helpers";
 
 // After a KEY_ENCRYPTION_KEY rotation (new key current, old one in KEY_ENCRYPTION_KEYS_PREVIOUS)
 // the cron re-encrypts every envelope of every connection, whatever its status, and
@@ -118,7 +119,9 @@ describe("KEY_ENCRYPTION_KEY rotation: re-encryption job", () => {
     vi.restoreAllMocks();
     // Storage is shared by the tests of this file: the counts of one test must not see another's rows.
     const ids = JSON.stringify(created.splice(0));
-    for (const db of dataDbs()) await db.prepare("DELETE FROM hevy_connections WHERE user_id IN (SELECT value FROM json_each(?))").bind(ids).run();
+    for (const db of dataDbs()) {
+      for (const table of ["hevy_connections", "webhook_endpoints"]) await db.prepare(`DELETE FROM ${table} WHERE user_id IN (SELECT value FROM json_each(?))`).bind(ids).run();
+    }
   });
 
   it("re-encrypts every envelope of every status in bounded steps, reports 0 left, and then the old key can be retired", async () => {
@@ -324,5 +327,59 @@ describe("KEY_ENCRYPTION_KEY rotation: re-encryption job", () => {
     expect((await lost.request(CONN, { method: "DELETE", token: lostEarly.user.token })).status).toBe(204);
     expect(t.hevy.requests.slice(before)).toEqual([]);
     expect(await rotationStatus(lost)).toMatchObject({ unreadable_envelopes: envelopesOf(await rowOf(lostEarly.user.id)).length });
+  });
+  it("re-encrypts webhook endpoints' signing secrets, current and previous; deliveries still sign with both after the old key is retired", async () => {
+    const user = await createUser(t);
+    created.push(user.id);
+    const endpoint = await createEndpoint(t, user, { url: "https://consumer.test/hooks" });
+    const rotation = await t.request(`${ENDPOINTS}/${endpoint.id}/rotate-secret`, { method: "POST", token: user.token });
+    const { secret: fresh } = (await rotation.json()) as { secret: string };
+    const KEY_B = newKey();
+    const rotated = withKeys(t, KEY_B, KEY_A);
+    expect(await rotationStatus(rotated)).toEqual({ current_kid: await kidOf(KEY_B), envelopes_under_old_keys: 2, unreadable_envelopes: 0 });
+
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    expect(await reencryptEverywhere(await createDeps(rotated.env), { limit: 1 })).toEqual({ reencrypted: 2, remaining: 0, unreadable: 0 });
+    vi.restoreAllMocks();
+    const row = (await (await dbOf(user.id)).prepare("SELECT secret_envelope, previous_secret_envelope FROM webhook_endpoints WHERE id = ?").bind(endpoint.id).first<Record<string, string>>())!;
+    const label = `webhook_endpoint_secret:${user.id}:${endpoint.id}`;
+    expect(await open(row.secret_envelope!, KEY_B, label)).toBe(fresh);
+    expect(await open(row.previous_secret_envelope!, KEY_B, label)).toBe(endpoint.secret);
+
+    // A retired: the endpoint is read, signed and delivered with both secrets, under B alone.
+    const retired = withKeys(t, KEY_B);
+    expect(await rotationStatus(retired)).toMatchObject({ envelopes_under_old_keys: 0, unreadable_envelopes: 0 });
+    const consumer = receiver(t, "https://consumer.test");
+    await ping(retired, user, endpoint.id);
+    await runWebhookBatch(retired, t.webhookQueue.take(), {}, retired.env);
+    expect(consumer.received).toHaveLength(1);
+    expect(signaturesOf(consumer.received[0]!)).toHaveLength(2);
+    verifyWith(fresh, consumer.received[0]!);
+    verifyWith(endpoint.secret, consumer.received[0]!);
+    expect((await deliveries(retired, user, endpoint.id))[0]).toMatchObject({ status: "delivered" });
+  });
+
+  it("an endpoint's secret rotated while the job runs is not overwritten with the envelopes read before", async () => {
+    const user = await createUser(t);
+    created.push(user.id);
+    const endpoint = await createEndpoint(t, user, { url: "https://consumer.test/hooks" });
+    const KEY_B = newKey();
+    const rotated = withKeys(t, KEY_B, KEY_A);
+    const deps = forShard(await createDeps(rotated.env), await shardOf(user.id));
+    let fresh = "";
+    const realBatch = deps.db.batch.bind(deps.db);
+    vi.spyOn(deps.db, "batch").mockImplementation(async (writes) => {
+      const res = await rotated.request(`${ENDPOINTS}/${endpoint.id}/rotate-secret`, { method: "POST", token: user.token });
+      fresh = ((await res.json()) as { secret: string }).secret;
+      return realBatch(writes);
+    });
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    expect(await reencryptEnvelopes(deps)).toEqual({ reencrypted: 0, remaining: 1, unreadable: 0 });
+    vi.restoreAllMocks();
+    const row = (await (await dbOf(user.id)).prepare("SELECT secret_envelope, previous_secret_envelope FROM webhook_endpoints WHERE id = ?").bind(endpoint.id).first<Record<string, string>>())!;
+    const label = `webhook_endpoint_secret:${user.id}:${endpoint.id}`;
+    expect(await open(row.secret_envelope!, KEY_B, label)).toBe(fresh);
+    // The previous secret is the envelope the rotation moved (still under A), counted as left to do.
+    expect(await open(row.previous_secret_envelope!, KEY_A, label)).toBe(endpoint.secret);
   });
 });

@@ -6,6 +6,7 @@ import { ADMIN_TOKEN, dataDbs, dbOf, type TestUser } from "./helpers";
 import { deliver, drainQueue, QUEUE } from "./queue-helpers";
 import { stored, truth } from "./stored";
 import { CONN, connected, deltaOptions, putWorkout, sendWebhook, type SyncContext, useSyncContext } from "./sync-helpers";
+import { createEndpoint, deliveries, drainWebhooks, ping, receiver, verifyWith } from "./webhook-helpers";
 
 // POST /admin/v1/users/{id}/move (SPEC §12): copy, switch, delete, safe to retry, nothing lost or
 // duplicated while sync runs around it. Interleavings come from a held Hevy answer and queue
@@ -17,7 +18,8 @@ const directoryOf = async (userId: string) =>
 /** Every row of the user in one database, table by table (directory tables left out). */
 async function rowsIn(db: D1Database, userId: string): Promise<Record<string, number>> {
   const tables = ["hevy_connections", "hevy_workouts", "hevy_exercise_templates", "sync_runs", "hevy_prs", "hevy_weeks", "hevy_week_templates",
-    "hevy_rollup_state", "hevy_skipped_workouts", "source_workouts", "daily_recovery", "exports", "hevy_user_keys"];
+    "hevy_rollup_state", "hevy_skipped_workouts", "source_workouts", "daily_recovery", "exports", "hevy_user_keys",
+    "webhook_endpoints", "webhook_events", "webhook_deliveries", "webhook_attempts"];
   const out: Record<string, number> = {};
   for (const table of tables) out[table] = (await db.prepare(`SELECT count(*) AS n FROM ${table} WHERE user_id = ?`).bind(userId).first<{ n: number }>())!.n;
   for (const table of ["hevy_exercises", "hevy_sets"]) {
@@ -60,6 +62,12 @@ describe("POST /admin/v1/users/{id}/move", () => {
 
   it("copies every row to the other shard, switches the directory, deletes the old copy; answers and webhooks carry on", async () => {
     const { user, apiKey } = await connected(t, 12);
+    // An outgoing webhook endpoint with a delivered ping: its secret, deliveries and attempts move too.
+    const consumer = receiver(t, "https://consumer.test");
+    const endpoint = await createEndpoint(t, user, { url: "https://consumer.test/hooks" });
+    const pinged = await ping(t, user, endpoint.id);
+    await drainWebhooks(t);
+    expect(consumer.received).toHaveLength(1);
     const ah = [{ external_id: "ah-1", activity_type: "running", start_time: "2026-11-20T07:00:00Z", end_time: "2026-11-20T07:40:00Z" }];
     expect((await t.request("/api/v1/sources/apple_health/workouts", { method: "PUT", token: user.token, json: { items: ah } })).status).toBe(200);
     expect((await t.request("/api/v1/recovery/whoop", { method: "PUT", token: user.token, json: { items: [{ date: "2026-11-21", score: 70 }] } })).status).toBe(200);
@@ -97,6 +105,18 @@ describe("POST /admin/v1/users/{id}/move", () => {
     expect((await sendWebhook(t, apiKey, created.id)).status).toBe(200);
     await drainQueue(t, deltaOptions());
     expect(await stored(user.id)).toEqual(truth(t.hevy.listWorkouts(apiKey)));
+    expect(nothing(await rowsIn(dataDbs()[from + 1]!, user.id))).toBe(true);
+
+    // The webhook endpoint moved with its history and still delivers, signed with the secret shown at its creation.
+    // (The workout the Hevy webhook announced above is an event of its own, delivered here too.)
+    const again = await ping(t, user, endpoint.id);
+    await drainWebhooks(t);
+    const pings = consumer.received.filter((r) => (JSON.parse(r.body) as { type: string }).type === "ping");
+    expect(pings.map((r) => r.headers["webhook-id"])).toEqual([pinged, again]);
+    for (const r of consumer.received) verifyWith(endpoint.secret, r);
+    const moved = await deliveries(t, user, endpoint.id);
+    expect(moved.filter((d) => d.event_type === "ping").map((d) => [d.event_id, d.status, d.attempt_count])).toEqual([[again, "delivered", 1], [pinged, "delivered", 1]]);
+    expect(moved.every((d) => d.status === "delivered")).toBe(true);
     expect(nothing(await rowsIn(dataDbs()[from + 1]!, user.id))).toBe(true);
   });
 

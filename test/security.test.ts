@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { type RealisticUser, realisticUser, userState } from "./hardening-fixture";
+import { type RealisticUser as Fixture, realisticUser, userState } from "./hardening-fixture";
 import { createUser, dbOf, type TestContext, type TestUser, useTestContext } from "./helpers";
 import { drainQueue } from "./queue-helpers";
 
@@ -12,6 +12,17 @@ import { drainQueue } from "./queue-helpers";
 interface ApiCall {
   path: string;
   json?: unknown;
+}
+
+/** The hardening fixture's user, plus an outgoing webhook endpoint of theirs (SPEC §15). */
+type RealisticUser = Fixture & { endpoint: { id: string; url: string } };
+
+async function ownerWithEndpoint(t: TestContext, opts: Parameters<typeof realisticUser>[1]): Promise<RealisticUser> {
+  const o = await realisticUser(t, opts);
+  const url = `https://consumer.test/owner-${crypto.randomUUID()}`;
+  const res = await t.request("/api/v1/webhook-endpoints", { method: "POST", token: o.user.token, json: { url } });
+  expect(res.status).toBe(201);
+  return { ...o, endpoint: { id: ((await res.json()) as { id: string }).id, url } };
 }
 
 /** One call per registered /api/v1 route, aimed at the owner's resources where the route takes an id. */
@@ -39,6 +50,14 @@ const API_ROUTES: Record<string, (o: RealisticUser) => ApiCall> = {
   }),
   "DELETE /api/v1/sources/:source/workouts/:external_id": (o) => ({ path: `/api/v1/sources/apple_health/workouts/${o.externalIds.appleStrength}` }),
   "PUT /api/v1/recovery/:source": (o) => ({ path: "/api/v1/recovery/whoop", json: { items: [{ date: o.recoveryDates[0], score: 1 }] } }),
+  "POST /api/v1/webhook-endpoints": () => ({ path: "/api/v1/webhook-endpoints", json: { url: "https://consumer.test/another" } }),
+  "GET /api/v1/webhook-endpoints": () => ({ path: "/api/v1/webhook-endpoints" }),
+  "GET /api/v1/webhook-endpoints/:id": (o) => ({ path: `/api/v1/webhook-endpoints/${o.endpoint.id}` }),
+  "DELETE /api/v1/webhook-endpoints/:id": (o) => ({ path: `/api/v1/webhook-endpoints/${o.endpoint.id}` }),
+  "POST /api/v1/webhook-endpoints/:id/rotate-secret": (o) => ({ path: `/api/v1/webhook-endpoints/${o.endpoint.id}/rotate-secret` }),
+  "POST /api/v1/webhook-endpoints/:id/enable": (o) => ({ path: `/api/v1/webhook-endpoints/${o.endpoint.id}/enable` }),
+  "POST /api/v1/webhook-endpoints/:id/test": (o) => ({ path: `/api/v1/webhook-endpoints/${o.endpoint.id}/test` }),
+  "GET /api/v1/webhook-endpoints/:id/deliveries": (o) => ({ path: `/api/v1/webhook-endpoints/${o.endpoint.id}/deliveries` }),
 };
 
 const call = (t: TestContext, route: string, o: RealisticUser, authorization?: string) => {
@@ -53,7 +72,7 @@ const sha256Hex = async (s: string) =>
 
 /** Every value of the owner's that another user must never see. */
 function ownerMarkers(o: RealisticUser): string[] {
-  return [o.user.id, o.user.email, o.hevyName, o.exportId, o.webhook.secret, ...o.workoutIds, ...Object.values(o.externalIds)];
+  return [o.user.id, o.user.email, o.hevyName, o.exportId, o.webhook.secret, o.endpoint.id, o.endpoint.url, ...o.workoutIds, ...Object.values(o.externalIds)];
 }
 
 describe("API auth on every /api/v1 route", () => {
@@ -68,7 +87,7 @@ describe("API auth on every /api/v1 route", () => {
   });
 
   it("refuses a missing, malformed or revoked token with 401 on every route, before doing anything", async () => {
-    const owner = await realisticUser(t, { workouts: 3 });
+    const owner = await ownerWithEndpoint(t, { workouts: 3 });
     // A second token of the owner's, revoked; and a whole other user whose only token is revoked.
     const revoked = `vt_${crypto.randomUUID().replace(/-/g, "")}`;
     await env.DB.prepare("INSERT INTO api_tokens (id, user_id, token_digest, created_at, revoked_at) VALUES (?, ?, ?, 1, 2)")
@@ -111,7 +130,7 @@ describe("API auth on every /api/v1 route", () => {
   });
 
   it("lets another user's token reach only that user's data: the owner's resources are 404, never 403, and nothing of the owner's changes", async () => {
-    const owner = await realisticUser(t, { workouts: 4 });
+    const owner = await ownerWithEndpoint(t, { workouts: 4 });
     const intruder: TestUser = await createUser(t);
     const own = await t.request("/api/v1/sources/whoop/workouts", {
       method: "PUT", token: intruder.token,
@@ -146,6 +165,15 @@ describe("API auth on every /api/v1 route", () => {
       "PUT /api/v1/sources/:source/workouts": 200,
       "PUT /api/v1/recovery/:source": 200,
       "POST /api/v1/exports/hevy-csv": 202,
+      // Outgoing webhooks: the owner's endpoint is not there; the list and a new endpoint are the intruder's own.
+      "GET /api/v1/webhook-endpoints/:id": 404,
+      "DELETE /api/v1/webhook-endpoints/:id": 404,
+      "POST /api/v1/webhook-endpoints/:id/rotate-secret": 404,
+      "POST /api/v1/webhook-endpoints/:id/enable": 404,
+      "POST /api/v1/webhook-endpoints/:id/test": 404,
+      "GET /api/v1/webhook-endpoints/:id/deliveries": 404,
+      "GET /api/v1/webhook-endpoints": 200,
+      "POST /api/v1/webhook-endpoints": 201,
     };
     const failures: string[] = [];
     const texts: string[] = [];
@@ -175,7 +203,7 @@ describe("API auth on every /api/v1 route", () => {
   });
 
   it("gives the owner, with the same requests, their own resources (so the 404s above are about ownership)", async () => {
-    const owner = await realisticUser(t, { workouts: 4 });
+    const owner = await ownerWithEndpoint(t, { workouts: 4 });
     const bearer = `Bearer ${owner.user.token}`;
     const reads: Array<[string, (text: string) => boolean]> = [
       ["GET /api/v1/connections/hevy", (s) => s.includes(owner.hevyName)],
@@ -185,6 +213,9 @@ describe("API auth on every /api/v1 route", () => {
       ["GET /api/v1/workouts/hevy", (s) => owner.workoutIds.every((id) => s.includes(id))],
       ["GET /api/v1/workouts/unified", (s) => s.includes(owner.externalIds.appleRun)],
       ["GET /api/v1/hevy/sessions/latest/recovery", (s) => s.includes(owner.workoutIds[0]!)],
+      ["GET /api/v1/webhook-endpoints/:id", (s) => s.includes(owner.endpoint.url)],
+      ["GET /api/v1/webhook-endpoints", (s) => s.includes(owner.endpoint.id)],
+      ["GET /api/v1/webhook-endpoints/:id/deliveries", (s) => s.includes('"data":[]')],
     ];
     for (const [route, shows] of reads) {
       const res = await call(t, route, owner, bearer);
@@ -195,5 +226,9 @@ describe("API auth on every /api/v1 route", () => {
     expect((await call(t, "DELETE /api/v1/sources/:source/workouts/:external_id", owner, bearer)).status).toBe(204);
     expect((await call(t, "POST /api/v1/connections/hevy/sync", owner, bearer)).status).toBe(202);
     expect((await call(t, "DELETE /api/v1/connections/hevy", owner, bearer)).status).toBe(204);
+    expect((await call(t, "POST /api/v1/webhook-endpoints/:id/rotate-secret", owner, bearer)).status).toBe(200);
+    expect((await call(t, "POST /api/v1/webhook-endpoints/:id/test", owner, bearer)).status).toBe(202);
+    expect((await call(t, "POST /api/v1/webhook-endpoints/:id/enable", owner, bearer)).status).toBe(200);
+    expect((await call(t, "DELETE /api/v1/webhook-endpoints/:id", owner, bearer)).status).toBe(204);
   });
 });

@@ -12,6 +12,13 @@ export function toBase64Url(bytes: Uint8Array): string {
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** Standard base64 with padding (RFC 4648 §4). */
+export function toBase64(bytes: Uint8Array): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
 /** Decodes standard or URL-safe base64; throws on anything else. */
 export function fromBase64(s: string): Uint8Array<ArrayBuffer> {
   const normal = s.trim().replace(/-/g, "+").replace(/_/g, "/");

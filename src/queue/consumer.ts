@@ -1,9 +1,10 @@
 import { newD1Stats } from "../db/instrument";
-import { createDeps, type Deps, forShard, withD1Stats } from "../deps";
+import { createDeps, type Deps, withD1Stats } from "../deps";
 import type { Env } from "../env";
 import { defaultExportJobOptions, type ExportJobOptions, runExportJob } from "../services/export-job";
 import { purgeExportFiles, recordExportDeadLetter } from "../services/exports";
 import { rebuildRollups } from "../services/metrics/rollup-rebuild";
+import type { WebhookDeliveryOptions } from "../services/webhook-delivery";
 import { moveUser } from "../services/move-user";
 import { type BackfillOptions, defaultBackfillOptions, runBackfillChunk } from "../services/sync/backfill";
 import { defaultDeltaOptions, type DeltaOptions, runDelta } from "../services/sync/delta";
@@ -12,6 +13,8 @@ import { queueBackoffSeconds, RetryLater } from "../services/sync/retry";
 import type { Delivery } from "../services/sync/connection-state";
 import { logPurgeDeadLetter, recordDeadLetter, recordDeadLetterMessage } from "./dead-letter";
 import { type SyncMessage, syncMessage } from "./messages";
+import { forMessageUser, homeOf, MOVE_WAIT_SECONDS, MOVING } from "./user-deps";
+import { handleWebhookBatch, WEBHOOK_QUEUE_NAME } from "./webhook-consumer";
 
 export const DEAD_LETTER_SUFFIX = "-dlq";
 
@@ -20,6 +23,7 @@ export interface ConsumerOptions {
   backfill?: BackfillOptions;
   delta?: DeltaOptions;
   export?: Partial<ExportJobOptions>;
+  webhook?: Partial<WebhookDeliveryOptions>;
 }
 
 /**
@@ -34,6 +38,8 @@ export interface ConsumerOptions {
  * in `dead_letters` and a job's failure where the user sees it.
  */
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, options: ConsumerOptions = {}): Promise<void> {
+  // Outgoing webhook deliveries have a queue of their own (wrangler.toml), consumed apart.
+  if (batch.queue === WEBHOOK_QUEUE_NAME) return handleWebhookBatch(batch, env, options);
   const deps = await createDeps(env, options.deps);
   const deadLetters = batch.queue.endsWith(DEAD_LETTER_SUFFIX);
   for (const message of batch.messages) {
@@ -89,25 +95,7 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
   }
 }
 
-/**
- * The deps of the message's user: their shard, looked up in the directory once per message (a
- * user that no longer exists resolves to the directory, where the job finds nothing to do).
- */
-async function forMessageUser(deps: Deps, userId: string): Promise<Deps | typeof MOVING> {
-  const row = await deps.directory.d1.prepare("SELECT shard, moving_to FROM users WHERE id = ?").bind(userId).first<{ shard: number | null; moving_to: number | null }>();
-  if (row?.moving_to !== null && row?.moving_to !== undefined) return MOVING;
-  return forShard(deps, row?.shard ?? null);
-}
-
-const MOVING = Symbol("moving");
-
-/** The user's deps for recording a dead letter: their current shard, moving or not. */
-async function homeOf(deps: Deps, userId: string): Promise<Deps> {
-  const row = await deps.directory.d1.prepare("SELECT shard FROM users WHERE id = ?").bind(userId).first<{ shard: number | null }>();
-  return forShard(deps, row?.shard ?? null);
-}
-/** How long a job of a user being moved waits before it looks again. */
-export const MOVE_WAIT_SECONDS = 30;
+export { MOVE_WAIT_SECONDS } from "./user-deps";
 
 async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptions, delivery: Delivery): Promise<void> {
   switch (message.type) {

@@ -1,6 +1,6 @@
 import { and, eq, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import { hevyConnections } from "../db/schema";
+import { hevyConnections, webhookEndpoints } from "../db/schema";
 import { dataDatabases, type Deps, forShard } from "../deps";
 import { KeyringError } from "../lib/crypto";
 import { aad } from "./webhook-subscription";
@@ -10,6 +10,8 @@ import { aad } from "./webhook-subscription";
  * the connections they read, but a connection that needs a new key, or is never synced, would keep
  * envelopes under the old key forever; this job walks them all, whatever the status, a bounded
  * number of rows per run, and counts what is left so the operator knows when the old key can go.
+ * The signing secrets of outgoing webhook endpoints (SPEC §15, current and previous) are envelopes
+ * too: walked and counted the same way.
  */
 
 type EnvelopeColumn = "apiKeyEnvelope" | "webhookSecretEnvelope" | "webhookAuthEnvelope";
@@ -18,6 +20,16 @@ const ENVELOPES: ReadonlyArray<{ column: EnvelopeColumn; aad: (userId: string) =
   { column: "apiKeyEnvelope", aad: aad.apiKey },
   { column: "webhookSecretEnvelope", aad: aad.webhookSecret },
   { column: "webhookAuthEnvelope", aad: aad.webhookAuth },
+];
+
+/** The envelope columns of webhook_endpoints: both under the endpoint's one label. */
+const ENDPOINT_ENVELOPES = ["secretEnvelope", "previousSecretEnvelope"] as const;
+type EndpointEnvelopeColumn = (typeof ENDPOINT_ENVELOPES)[number];
+
+/** Every envelope column, for the counts. */
+const ALL_ENVELOPE_COLUMNS: SQLiteColumn[] = [
+  ...ENVELOPES.map(({ column }) => hevyConnections[column]),
+  ...ENDPOINT_ENVELOPES.map((column) => webhookEndpoints[column]),
 ];
 
 export interface KeyRotationStatus {
@@ -76,6 +88,23 @@ export async function reencryptEnvelopes(
       counts.push(resealed.changed);
       writes.push(resealed.update.returning({ userId: hevyConnections.userId }));
     }
+    const endpoints = await db
+      .select({
+        id: webhookEndpoints.id,
+        userId: webhookEndpoints.userId,
+        secretEnvelope: webhookEndpoints.secretEnvelope,
+        previousSecretEnvelope: webhookEndpoints.previousSecretEnvelope,
+      })
+      .from(webhookEndpoints)
+      .where(or(...ENDPOINT_ENVELOPES.map((column) => sql`${kidOf(webhookEndpoints[column])} IN (SELECT value FROM json_each(${oldKids}))`)))
+      .orderBy(sql`random()`)
+      .limit(opts.limit);
+    for (const row of endpoints) {
+      const resealed = await resealEndpoint(deps, row, (kid) => previous.has(kid));
+      if (!resealed) continue;
+      counts.push(resealed.changed);
+      writes.push(resealed.update.returning({ userId: webhookEndpoints.userId }));
+    }
     if (writes.length > 0) {
       const results = await db.batch(writes as [(typeof writes)[number], ...typeof writes]);
       results.forEach((written, i) => {
@@ -124,14 +153,47 @@ export async function resealRow(deps: Pick<Deps, "db" | "keyring">, row: Envelop
   return { update, changed };
 }
 
+/**
+ * The same for a webhook endpoint's two envelopes (src/services/webhook-endpoints.ts): the update
+ * applies only if both are still the ones read (a rotation of the endpoint's secret meanwhile wins).
+ */
+async function resealEndpoint(
+  deps: Pick<Deps, "db" | "keyring">,
+  row: { id: string; userId: string } & Record<EndpointEnvelopeColumn, string | null>,
+  reseal: (kid: string) => boolean,
+) {
+  const { db, keyring } = deps;
+  const label = aad.webhookEndpointSecret(row.userId, row.id);
+  const next = { ...row };
+  let changed = 0;
+  for (const column of ENDPOINT_ENVELOPES) {
+    const envelope = row[column];
+    const kid = envelope === null ? undefined : envelopeKid(envelope);
+    if (envelope === null || kid === undefined || !reseal(kid)) continue;
+    try {
+      next[column] = await keyring.encrypt((await keyring.decrypt(envelope, label)).plaintext, label);
+      changed++;
+    } catch (err) {
+      if (!(err instanceof KeyringError)) throw err;
+      console.warn(JSON.stringify({ level: "warn", msg: "key rotation: envelope does not decrypt", user_id: row.userId, envelope: `webhook_endpoints.${column}` }));
+    }
+  }
+  if (changed === 0) return null;
+  const update = db
+    .update(webhookEndpoints)
+    .set({ secretEnvelope: next.secretEnvelope!, previousSecretEnvelope: next.previousSecretEnvelope })
+    .where(and(eq(webhookEndpoints.id, row.id), ...ENDPOINT_ENVELOPES.map((column) => sql`${webhookEndpoints[column]} IS ${row[column]}`)));
+  return { update, changed };
+}
+
 /** How many envelopes are under an older key of the keyring, and how many under none: one query. */
 export async function keyRotationStatus(deps: Pick<Deps, "db" | "keyring">): Promise<KeyRotationStatus> {
   const { keyring } = deps;
   const oldKids = JSON.stringify(keyring.previousKids);
   const kids = sql.join(
-    ENVELOPES.map(({ column }) => {
-      const c = hevyConnections[column];
-      return sql`SELECT ${kidOf(c)} AS kid FROM ${hevyConnections} WHERE ${c} IS NOT NULL AND substr(${c}, 1, ${keyring.currentKid.length + 4}) <> ${`v1:${keyring.currentKid}:`}`;
+    ALL_ENVELOPE_COLUMNS.map((c) => {
+      const table = c.table;
+      return sql`SELECT ${kidOf(c)} AS kid FROM ${table} WHERE ${c} IS NOT NULL AND substr(${c}, 1, ${keyring.currentKid.length + 4}) <> ${`v1:${keyring.currentKid}:`}`;
     }),
     sql` UNION ALL `,
   );

@@ -37,10 +37,18 @@ const PLAIN_TABLES = [
   "source_workouts",
   "daily_recovery",
   "exports",
+  // Outgoing webhooks (SPEC §15): endpoints with their encrypted secrets (bound to user and
+  // endpoint id, not to a database), the outbox, its deliveries and their attempts.
+  "webhook_endpoints",
+  "webhook_events",
+  "webhook_deliveries",
+  "webhook_attempts",
 ] as const;
 
 /** Rows per copy statement: a page's JSON stays far below D1's 2 MB per bound value. */
 const PAGE = 2000;
+/** …and so does a page of large rows (webhook events carry a whole workout): cut at this many characters of JSON. */
+const PAGE_CHARS = 1_000_000;
 const ATTEMPTS = 3;
 
 type MoveDeps = Pick<Deps, "directory" | "shards" | "queue" | "now"> & Deps;
@@ -199,6 +207,10 @@ async function fingerprint(d1: D1Database, userId: string): Promise<{ value: str
         (SELECT json_array(count(*), total(workouts), total(volume_kg)) FROM hevy_weeks WHERE user_id = ?1) AS weeks,
         (SELECT zone FROM hevy_rollup_state WHERE user_id = ?1) AS rollups,
         (SELECT count(*) FROM hevy_skipped_workouts WHERE user_id = ?1) AS skipped,
+        (SELECT json_group_array(json_array(id, url, events, secret_envelope, previous_secret_envelope, failing_since, disabled_at)) FROM webhook_endpoints WHERE user_id = ?1) AS endpoints,
+        (SELECT json_array(count(*), max(created_at)) FROM webhook_events WHERE user_id = ?1) AS events,
+        (SELECT json_array(count(*), total(attempts), max(last_attempt_at), total(status = 'pending')) FROM webhook_deliveries WHERE user_id = ?1) AS deliveries,
+        (SELECT count(*) FROM webhook_attempts WHERE user_id = ?1) AS attempts,
         (SELECT timezone FROM users WHERE id = ?1) AS zone,
         (SELECT backfill_state FROM hevy_connections WHERE user_id = ?1) AS backfill`,
     )
@@ -243,8 +255,15 @@ async function copyUser(from: D1Database, to: D1Database, userId: string): Promi
 /** Inserts `rows` into `table` (its `columns`, from JSON arrays), PAGE rows a statement. */
 async function insertRows(to: D1Database, table: string, columns: string[], rows: unknown[][], conflict: string, extra: { column: string; value: SQL } | null = null, workoutKeyOf: SQL | null = null) {
   const db = createDb(to);
-  for (let i = 0; i < rows.length; i += PAGE) {
-    const json = JSON.stringify(rows.slice(i, i + PAGE));
+  for (let i = 0, end = 0; i < rows.length; i = end) {
+    // Up to PAGE rows, fewer when their JSON grows past PAGE_CHARS (always at least one).
+    let chars = 0;
+    for (end = i; end < rows.length && end - i < PAGE; end++) {
+      const size = JSON.stringify(rows[end]).length;
+      if (end > i && chars + size > PAGE_CHARS) break;
+      chars += size;
+    }
+    const json = JSON.stringify(rows.slice(i, end));
     const names = [...(workoutKeyOf ? ["workout_key"] : []), ...columns, ...(extra ? [extra.column] : [])].map((c) => `"${c}"`).join(", ");
     const values = sql.join(
       [...(workoutKeyOf ? [workoutKeyOf] : []), ...columns.map((_, n) => sql.raw(`j.value ->> ${n + (workoutKeyOf ? 1 : 0)}`)), ...(extra ? [extra.value] : [])],

@@ -11,6 +11,11 @@ export const aad = {
   apiKey: (userId: string) => `hevy_api_key:${userId}`,
   webhookSecret: (userId: string) => `webhook_secret:${userId}`,
   webhookAuth: (userId: string) => `webhook_auth:${userId}`,
+  /**
+   * An outgoing webhook endpoint's signing secret (SPEC §15), current or previous: one label for
+   * both columns, since a rotation moves the current envelope to the previous one as it is.
+   */
+  webhookEndpointSecret: (userId: string, endpointId: string) => `webhook_endpoint_secret:${userId}:${endpointId}`,
 };
 
 export const webhookUrl = (publicBaseUrl: string, secret: string) => `${publicBaseUrl}/webhooks/hevy/${secret}`;
