@@ -52,6 +52,9 @@ export function formatDate(iso: string, zone: string): string {
   return f.format(Date.parse(iso));
 }
 
+/** A calendar day ("2026-11-27", already the user's local day) as "Nov 27, 2026". */
+export const formatDay = (date: string): string => formatDate(`${date}T12:00:00Z`, "UTC");
+
 /** How long ago `iso` was, for people: "just now", "5 min ago", "3 h ago", "2 days ago". */
 export function formatAgo(iso: string, now: number): string {
   const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));

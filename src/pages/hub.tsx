@@ -2,7 +2,7 @@ import type { Summary } from "../services/metrics/summary";
 import type { PrKind, PrView } from "../services/metrics/prs";
 import type { ReadingView, SessionRecovery } from "../services/metrics/recovery";
 import { BarChart } from "./charts";
-import { formatDate, formatDuration, formatNumber } from "./format";
+import { formatDate, formatDay, formatDuration, formatNumber } from "./format";
 import { Layout, TableWrap } from "./layout";
 import { SessionsRecoveryChart } from "./recovery-chart";
 
@@ -26,7 +26,7 @@ function Reading(props: { name: string; reading: ReadingView | null }) {
   const delta = r.avg_30d === null ? null : r.score - r.avg_30d;
   return (
     <p>
-      {props.name} on {r.date}: <span class="stat">{num(r.score)}</span>{" "}
+      {props.name} on <time datetime={r.date}>{formatDay(r.date)}</time>: <span class="stat">{num(r.score)}</span>{" "}
       {r.avg_30d === null ? (
         <span class="muted">(no 30-day average yet)</span>
       ) : (
@@ -86,7 +86,7 @@ export function HubPage(props: {
         <div class="card">
           <h2>Last {props.weeks} weeks</h2>
           <p>
-            <span class="stat" data-total-workouts>{s.totals.workouts}</span> workouts · <span class="stat">{s.totals.sets}</span> sets ·{" "}
+            <span class="stat" data-total-workouts>{num(s.totals.workouts)}</span> workouts · <span class="stat">{num(s.totals.sets)}</span> sets ·{" "}
             <span class="stat" data-total-volume>{num(s.totals.volume_kg)}</span> kg
           </p>
         </div>

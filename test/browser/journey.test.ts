@@ -135,9 +135,11 @@ run("workout pages in headless Chromium: journey, paging, 404, phone width, keyb
     // The hub has the next morning after the latest session: WHOOP 71 vs 60, Oura 77 vs 80.
     const morning = page.locator(".card", { has: page.locator("h2", { hasText: "Latest session vs next morning" }) });
     const morningText = (await morning.textContent())!.replace(/\s+/g, " ");
-    expect(morningText).toContain(`WHOOP recovery on ${world.wakeDay}: 71`);
+    // The wake-up day written for people: "Nov 27, 2026".
+    const wakeDay = new Date(`${world.wakeDay}T12:00:00Z`).toLocaleDateString("en-US", { timeZone: "UTC", year: "numeric", month: "short", day: "numeric" });
+    expect(morningText).toContain(`WHOOP recovery on ${wakeDay}: 71`);
     expect(morningText).toMatch(/vs 30-day average 60 \(\+11\)/);
-    expect(morningText).toContain(`Oura readiness on ${world.wakeDay}: 77`);
+    expect(morningText).toContain(`Oura readiness on ${wakeDay}: 77`);
     expect(morningText).toMatch(/vs 30-day average 80 \([-−]3\)/);
 
     // The PR's cell shows the record and links to its workout.
