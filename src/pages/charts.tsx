@@ -14,6 +14,20 @@ export function niceStep(max: number, ticks = 4): number {
   return (unit <= 1 ? 1 : unit <= 2 ? 2 : unit <= 5 ? 5 : 10) * power;
 }
 
+/** Horizontal gridlines at `ticks`, each labelled on the y axis. */
+function Gridlines(props: { ticks: number[]; y: (v: number) => number; left: number; right: number }) {
+  return (
+    <>
+      {props.ticks.map((t) => (
+        <g>
+          <line x1={props.left} x2={props.right} y1={props.y(t)} y2={props.y(t)} stroke="#e2e5ea" />
+          <text x={props.left - 6} y={props.y(t) + 4} text-anchor="end">{compact(t)}</text>
+        </g>
+      ))}
+    </>
+  );
+}
+
 const compact = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n * 10) / 10}`);
 
 export function BarChart(props: { bars: Bar[]; yLabel: string; xLabel: string; title: string; id?: string }) {
@@ -33,12 +47,7 @@ export function BarChart(props: { bars: Bar[]; yLabel: string; xLabel: string; t
   return (
     <svg class="chart" id={props.id} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.title}>
       <title>{props.title}</title>
-      {ticks.map((t) => (
-        <g>
-          <line x1={pad.left} x2={width - pad.right} y1={y(t)} y2={y(t)} stroke="#e2e5ea" />
-          <text x={pad.left - 6} y={y(t) + 4} text-anchor="end">{compact(t)}</text>
-        </g>
-      ))}
+      <Gridlines ticks={ticks} y={y} left={pad.left} right={width - pad.right} />
       {props.bars.map((b, i) => {
         const x = pad.left + i * slot + (slot - barW) / 2;
         return (
@@ -94,12 +103,7 @@ export function LineChart(props: { labels: string[]; series: LineSeries[]; yLabe
   return (
     <svg class="chart" id={props.id} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.title}>
       <title>{props.title}</title>
-      {ticks.map((t) => (
-        <g>
-          <line x1={pad.left} x2={width - pad.right} y1={y(t)} y2={y(t)} stroke="#e2e5ea" />
-          <text x={pad.left - 6} y={y(t) + 4} text-anchor="end">{compact(t)}</text>
-        </g>
-      ))}
+      <Gridlines ticks={ticks} y={y} left={pad.left} right={width - pad.right} />
       {props.labels.map((label, i) =>
         i % labelEvery === 0 ? <text x={x(i)} y={height - pad.bottom + 16} text-anchor="middle">{label}</text> : null,
       )}
