@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createUser, dbOf, type TestContext, type TestUser } from "./helpers";
+import { markNeedsReconnect } from "../src/services/sync/connection-state";
+import { createUser, dbOf, depsFor, type TestContext, type TestUser } from "./helpers";
 import { drainQueue, fastBackfill } from "./queue-helpers";
-import { CONN, connected, deltaOptions, failMatching, putWorkout, requestSync, sendWebhook, useSyncContext } from "./sync-helpers";
+import { CONN, connected, connectionRow, deltaOptions, failMatching, putWorkout, requestSync, sendWebhook, useSyncContext } from "./sync-helpers";
 
 // SPEC §15, the outbox: an event is written by the batch that makes the change it announces, and
 // fanned out there to the endpoints subscribed then. What a consumer would get is read from the
@@ -134,14 +135,42 @@ describe("outgoing webhook events: written with the change they announce", () =>
     expect(t.webhookQueue.take()).toEqual([]);
   });
 
-  it("announces the flip to needs_reconnect once, not again on the next 401", async () => {
-    const { user, apiKey } = await listening(t, 1);
+  it("announces the flip to needs_reconnect once: a second 401 on the flipped connection announces nothing", async () => {
+    const { user } = await listening(t, 1);
     failMatching(t, (url) => url.pathname === "/v1/workouts/events", 401);
     await delta(t, user);
-    putWorkout(t, apiKey, { title: "after" });
-    await delta(t, user).catch(() => {}); // a sync of a connection needing a new key is refused (409)
+    expect((await connectionRow(user.id))!.status).toBe("needs_reconnect");
+    // Another job that held the same key hits its own 401 afterwards (called directly: a sync of a
+    // flipped connection is refused before it could).
+    const scope = { userId: user.id, epoch: (await connectionRow(user.id))!.key_epoch as string, rollupZone: null };
+    await markNeedsReconnect(await depsFor(user.id, { webhookQueue: t.webhookQueue as never }), scope, null, Date.now() + 2 * HOUR);
     const flips = (await events(user.id)).filter((e) => e.type === "hevy.connection.needs_reconnect");
     expect(flips).toHaveLength(1);
     expect(JSON.parse(flips[0]!.data)).toEqual({ reason: expect.stringContaining("Hevy rejected the API key") });
+  });
+
+  it("two batches that store the same version in the same millisecond announce it once", async () => {
+    const { user, apiKey } = await listening(t, 1);
+    const w = putWorkout(t, apiKey, { title: "Same instant" });
+    // Workers' clock stands still between I/O: two runs reading the same feed can share `now`.
+    const at = Date.now() + HOUR;
+    for (let i = 0; i < 2; i++) {
+      await requestSync(t, user);
+      await drainQueue(t, deltaOptions({ deps: { now: () => at } }));
+    }
+    expect((await events(user.id)).map((e) => [e.type, e.subject])).toEqual([["hevy.backfill.completed", null], ["hevy.workout.created", w.id]]);
+  });
+
+  it("a purge of the Hevy data takes its events and pending deliveries with it; the endpoint stays", async () => {
+    const { user, apiKey, ep } = await listening(t, 2);
+    putWorkout(t, apiKey, { title: "To be purged" });
+    await delta(t, user);
+    expect((await deliveries(user.id)).length).toBe(2);
+    const res = await t.request(`${CONN}?purge=true`, { method: "DELETE", token: user.token });
+    expect(res.status).toBe(204);
+    expect(await events(user.id)).toEqual([]);
+    expect(await deliveries(user.id)).toEqual([]);
+    const endpoints = await (await dbOf(user.id)).prepare("SELECT id FROM webhook_endpoints WHERE user_id = ?").bind(user.id).all<{ id: string }>();
+    expect(endpoints.results.map((r) => r.id)).toEqual([ep]);
   });
 });

@@ -14,6 +14,9 @@ import {
   hevyWeekTemplates,
   hevyWorkouts,
   syncRuns,
+  webhookAttempts,
+  webhookDeliveries,
+  webhookEvents,
 } from "../db/schema";
 import type { Deps } from "../deps";
 import { KeyringError, timingSafeEqualStrings } from "../lib/crypto";
@@ -132,6 +135,9 @@ export function startRunStatements(db: Db, userId: string, runId: string, now: n
 const backfillRunRow = (db: Db, userId: string, runId: string, now: number) =>
   db.insert(syncRuns).values({ id: runId, userId, kind: "backfill", outcome: "running", startedAt: now }).onConflictDoNothing();
 
+/** The ids of a user's outgoing webhook events about Hevy data (not `ping`). */
+const hevyEventIds = (userId: string) => sql`(SELECT id FROM webhook_events WHERE user_id = ${userId} AND type LIKE 'hevy.%')`;
+
 /** Statements deleting every Hevy row of one user (workouts, exercises, sets, custom templates, sync runs, skipped notes, PRs, rollups, the user's key). */
 export function purgeStatements(db: Db, userId: string) {
   return [
@@ -146,6 +152,11 @@ export function purgeStatements(db: Db, userId: string) {
     db.delete(hevyWeeks).where(eq(hevyWeeks.userId, userId)),
     db.delete(hevyWeekTemplates).where(eq(hevyWeekTemplates.userId, userId)),
     db.delete(hevyUserKeys).where(eq(hevyUserKeys.userId, userId)),
+    // Outgoing webhook events carry workouts: they go too, with their deliveries (pending ones are
+    // never sent) and attempts. The endpoints stay: they are the API consumer's, not Hevy data.
+    db.delete(webhookAttempts).where(and(eq(webhookAttempts.userId, userId), sql`${webhookAttempts.eventId} IN ${hevyEventIds(userId)}`)),
+    db.delete(webhookDeliveries).where(and(eq(webhookDeliveries.userId, userId), sql`${webhookDeliveries.eventId} IN ${hevyEventIds(userId)}`)),
+    db.delete(webhookEvents).where(and(eq(webhookEvents.userId, userId), sql`${webhookEvents.type} LIKE 'hevy.%'`)),
   ] as const;
 }
 

@@ -49,27 +49,25 @@ export function fanOut(userId: string, eventIds: string, now: number): SQL {
 }
 
 /**
- * Workout events of an upsert, around its INSERT … ON CONFLICT: `stage` (before it) writes an
- * event per incoming workout — created when no live row exists, updated when one does — and
- * `confirm` (after it) drops those whose write did not apply (`applied`: the ids the batch just
- * wrote), then fans out the rest.
+ * Workout events of an upsert, written just before its INSERT … ON CONFLICT in the same batch and
+ * under that upsert's own condition — no row yet, or a stored version older than the incoming one
+ * and not deleted at or after it — so an event is written exactly when its write will apply:
+ * created when no live row exists, updated when one does. (A check after the write cannot tell a
+ * write of this batch from an equal one of another batch stamped in the same millisecond.)
  */
-export function workoutUpsertEvents(userId: string, workouts: Workout[], applied: SQL, now: number, guard: SQL) {
-  const events = workouts.map((w) => ({ event_id: newEventId(), id: w.id, data: JSON.stringify(workoutViewOf(w)) }));
+export function workoutUpsertEvents(userId: string, workouts: Workout[], now: number, guard: SQL) {
+  const events = workouts.map((w) => ({ event_id: newEventId(), id: w.id, updated_at: w.updatedAt, data: JSON.stringify(workoutViewOf(w)) }));
   const json = JSON.stringify(events);
-  const ids = JSON.stringify(events.map((e) => e.event_id));
   return {
     stage: sql`INSERT INTO webhook_events (id, user_id, type, subject, data, created_at)
       SELECT j.value ->> 'event_id', ${userId},
         CASE WHEN w.id IS NULL OR w.deleted_at IS NOT NULL THEN 'hevy.workout.created' ELSE 'hevy.workout.updated' END,
         j.value ->> 'id', j.value ->> 'data', ${now}
       FROM json_each(${json}) j LEFT JOIN hevy_workouts w ON w.user_id = ${userId} AND w.id = j.value ->> 'id'
-      WHERE ${guard} AND ${hasListener(userId)}`,
-    confirm: [
-      sql`DELETE FROM webhook_events WHERE id IN (SELECT j.value ->> 'event_id' FROM json_each(${json}) j
-        WHERE j.value ->> 'id' NOT IN ${applied})`,
-      fanOut(userId, ids, now),
-    ],
+      WHERE (w.id IS NULL OR (w.hevy_updated_at < j.value ->> 'updated_at'
+          AND (w.deleted_at IS NULL OR w.deleted_at < j.value ->> 'updated_at')))
+        AND ${guard} AND ${hasListener(userId)}`,
+    confirm: [fanOut(userId, JSON.stringify(events.map((e) => e.event_id)), now)],
   };
 }
 
@@ -79,7 +77,10 @@ export function workoutUpsertEvents(userId: string, workouts: Workout[], applied
  * a workout the consumer never heard of, or one already deleted, announces nothing.
  */
 export function workoutDeleteEvents(userId: string, deletions: Array<{ id: string; deletedAt: number }>, now: number, guard: SQL) {
-  const events = deletions.map((d) => ({ event_id: newEventId(), id: d.id, deleted_at: d.deletedAt }));
+  // One event per workout, however often the page lists its deletion.
+  const latest = new Map<string, number>();
+  for (const d of deletions) latest.set(d.id, Math.max(latest.get(d.id) ?? d.deletedAt, d.deletedAt));
+  const events = [...latest].map(([id, deletedAt]) => ({ event_id: newEventId(), id, deleted_at: deletedAt }));
   const json = JSON.stringify(events);
   return {
     stage: sql`INSERT INTO webhook_events (id, user_id, type, subject, data, created_at)

@@ -245,14 +245,18 @@ export function workoutViewOf(w: Workout): WorkoutView {
     duration_seconds: Math.round((w.endTime - w.startTime) / 1000),
     updated_at: isoUtc(w.updatedAt),
     created_at: isoOrNull(w.createdAt),
-    exercises: w.exercises.map((e) => ({
-      index: e.index, title: e.title, notes: e.notes, exercise_template_id: e.exerciseTemplateId, superset_id: e.supersetId,
-      volume_kg: e.sets.reduce((sum, set) => sum + setVolumeKg(set), 0),
-      sets: e.sets.map((set) => ({
-        index: set.index, type: set.type, weight_kg: set.weightKg, reps: set.reps, distance_meters: set.distanceMeters,
-        duration_seconds: set.durationSeconds, rpe: set.rpe, custom_metric: set.customMetric,
-      })),
-    })),
+    // In index order, as the API reads them back (Hevy may send them in another order).
+    exercises: [...w.exercises].sort((a, b) => a.index - b.index).map((e) => {
+      const sets = [...e.sets].sort((a, b) => a.index - b.index);
+      return {
+        index: e.index, title: e.title, notes: e.notes, exercise_template_id: e.exerciseTemplateId, superset_id: e.supersetId,
+        volume_kg: sets.reduce((sum, set) => sum + setVolumeKg(set), 0),
+        sets: sets.map((set) => ({
+          index: set.index, type: set.type, weight_kg: set.weightKg, reps: set.reps, distance_meters: set.distanceMeters,
+          duration_seconds: set.durationSeconds, rpe: set.rpe, custom_metric: set.customMetric,
+        })),
+      };
+    }),
     metrics: { volume_kg: m.volumeKg, set_count: m.setCount, exercise_count: m.exerciseCount },
   };
 }

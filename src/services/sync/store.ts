@@ -91,10 +91,10 @@ export function upsertWorkoutsStatements(owner: RollupOwner, page: Workout[], no
         AND w.hevy_updated_at < j.value ->> 'updated_at'))`;
 
   const before = markOldWeeks(owner, replacing, guard);
-  const events = options.announce ? workoutUpsertEvents(userId, workouts, applied, now, guard) : null;
+  const events = options.announce ? workoutUpsertEvents(userId, workouts, now, guard) : null;
   const head = [...before, ...(events ? [events.stage] : [])];
   return withWrite(head.length, [
-    // The weeks the old versions leave are marked before they change; events are staged before the rows they describe change.
+    // The weeks the old versions leave are marked before they change; events are written before the rows they describe change.
     ...head,
     sql`INSERT INTO hevy_workouts (user_id, id, title, description, routine_id, start_time, end_time,
         hevy_updated_at, hevy_created_at, deleted_at, volume_kg, set_count, exercise_count, synced_at)
