@@ -3,6 +3,7 @@ import { createApp } from "../src/app";
 import { instrumentD1, newD1Stats } from "../src/db/instrument";
 import { createUser, expectProblem, useTestContext, type TestUser } from "./helpers";
 import { recovery, store, template, uniqueId, workout, type SummaryBody } from "./metrics-fixtures";
+import { fetchChecked } from "./api-contract";
 
 const ROUTES = ["/summary", "/trends", "/prs", "/muscle-groups", "/sessions/latest/recovery"];
 
@@ -68,7 +69,7 @@ describe("GET /api/v1/hevy/* (auth, validation, cost)", () => {
       const stats = newD1Stats();
       // Every database (the directory's token lookup and the user's shard) counts into the same stats.
       const app = createApp({ deps: { wrapD1: (d1) => instrumentD1(d1, stats), now: () => Date.parse("2026-05-10T12:00:00Z") } });
-      const res = await app.fetch(
+      const res = await fetchChecked(app, 
         new Request("https://vitaltrends.test/api/v1/hevy/summary?weeks=104", { headers: { authorization: `Bearer ${user.token}` } }),
         t.env,
       );

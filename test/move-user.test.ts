@@ -7,6 +7,7 @@ import { deliver, drainQueue, QUEUE } from "./queue-helpers";
 import { stored, truth } from "./stored";
 import { CONN, connected, deltaOptions, putWorkout, sendWebhook, type SyncContext, useSyncContext } from "./sync-helpers";
 import { createEndpoint, deliveries, drainWebhooks, ping, receiver, verifyWith } from "./webhook-helpers";
+import { fetchChecked } from "./api-contract";
 
 // POST /admin/v1/users/{id}/move (SPEC §12): copy, switch, delete, safe to retry, nothing lost or
 // duplicated while sync runs around it. Interleavings come from a held Hevy answer and queue
@@ -365,7 +366,7 @@ describe("a webhook delivery racing the end of a move", () => {
       });
     };
     const app = createApp({ deps: { wrapD1, queue: t.queue as unknown as Queue<SyncMessage> } });
-    const res = await app.fetch(new Request(`https://vitaltrends.test${new URL(delivery.url).pathname}`, { method: "POST", headers: delivery.headers, body: await delivery.text() }), t.env);
+    const res = await fetchChecked(app, new Request(`https://vitaltrends.test${new URL(delivery.url).pathname}`, { method: "POST", headers: delivery.headers, body: await delivery.text() }), t.env);
     expect(raced).toBe(true);
     expect((await directoryOf(user.id)).shard).toBe(to);
     expect(res.status).toBe(200);

@@ -64,6 +64,10 @@ describe("GET /api/v1/openapi.json", () => {
     const recovery = doc.paths["/api/v1/recovery/{source}"]!.put!;
     const items = recovery.requestBody!.content["application/json"]!.schema as { properties: { items: { items: { properties: { score: object } } } } };
     expect(items.properties.items.items.properties.score).toMatchObject({ minimum: 0, maximum: 100 });
+    // Query strings are strings: their bounds are said in words next to the pattern that checks them.
+    expect(JSON.stringify(unified.parameters?.find((p) => p.name === "limit"))).toContain("an integer from 1 to 100; default 20");
+    const summary = doc.paths["/api/v1/hevy/summary"]!.get!;
+    expect(JSON.stringify(summary.parameters?.find((p) => p.name === "weeks"))).toContain("an integer from 1 to 104; default 12");
   });
 });
 

@@ -220,7 +220,7 @@ describe("pages: the Hevy hub and the CSV export", () => {
       const row = html.slice(html.indexOf(`data-template="${templateId}"`));
       const start = row.indexOf('data-kind="heaviest_weight"');
       const cell = row.slice(start, row.indexOf("</td>", start));
-      expect(cell, templateId).toContain(`${Math.round(kg * 10) / 10} kg`);
+      expect(cell, templateId).toContain(`${kg.toLocaleString("en-US", { maximumFractionDigits: 2 })} kg`);
     }
     const other = new Browser(t);
     await other.login(await createUser(t));

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { type RealisticUser, cookiePair, csrfField, logIn, realisticUser } from "./hardening-fixture";
 import { ADMIN_TOKEN, dbOf, type TestContext, useTestContext } from "./helpers";
+import { fetchChecked } from "./api-contract";
 
 // How each secret is checked. Secrets checked against one known value (the
 // admin token, the webhook's Authorization, CSRF tokens) must go through
@@ -50,7 +51,7 @@ function recordingD1(d1: D1Database, seen: Array<{ sql: string; values: unknown[
 async function requestWithD1(t: TestContext, wrapD1: (d1: D1Database) => D1Database, path: string, init: RequestInit) {
   const app = createApp({ deps: { wrapD1 } });
   const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`https://vitaltrends.test${path}`, init), t.env, ctx);
+  const res = await fetchChecked(app, new Request(`https://vitaltrends.test${path}`, init), t.env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

@@ -390,13 +390,23 @@ describe("workout pages: /workouts, the unified feed", () => {
   it("answers a bad query with a 400 page, not a 500", async () => {
     const user = await createUser(t);
     const get = await signedIn(t, user);
-    for (const query of ["source=garmin", "cursor=not-a-cursor", "from=yesterday", "from=2026-11-02&to=2026-11-01", "colour=red"]) {
+    for (const query of ["source=garmin", "cursor=not-a-cursor", "from=yesterday", "from=2026-11-02&to=2026-11-01"]) {
       const { res, html } = await get(`/workouts?${query}`);
       expect(res.status, query).toBe(400);
       expectPageHeaders(res);
       expect(html).toContain('<html lang="en">');
       expect(html).toMatch(/<h1>[^<]+<\/h1>/);
     }
+  });
+
+  it("ignores parameters a shared link adds (utm_source, fbclid) and keeps the feed's own", async () => {
+    const user = await createUser(t);
+    await putSource(t, user, "whoop", [item("W-1", Date.UTC(2026, 10, 20, 7), 30)]);
+    const get = await signedIn(t, user);
+    const { res, html } = await get("/workouts?source=whoop&utm_source=newsletter&fbclid=abc123");
+    expect(res.status, html).toBe(200);
+    expect(rowIds(html)).toEqual(["whoop:W-1"]);
+    expect(html).not.toContain("utm_source");
   });
 });
 

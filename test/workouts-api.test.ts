@@ -7,6 +7,7 @@ import { rollupOwner } from "../src/services/metrics/rollups";
 import type { HevyWorkout } from "./fakes/hevy";
 import { createUser, dbOf, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { drainQueue, fastBackfill } from "./queue-helpers";
+import { fetchChecked } from "./api-contract";
 
 interface ApiWorkout {
   id: string;
@@ -163,7 +164,7 @@ describe("GET /api/v1/workouts/hevy", () => {
       const stats = newD1Stats();
       // Every database (the directory's token lookup and the user's shard) counts into the same stats.
       const app = createApp({ deps: { wrapD1: (d1) => instrumentD1(d1, stats) } });
-      const res = await app.fetch(
+      const res = await fetchChecked(app, 
         new Request(`https://vitaltrends.test/api/v1/workouts/hevy?limit=${limit}`, { headers: { authorization: `Bearer ${user.token}` } }),
         t.env,
       );

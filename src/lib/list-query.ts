@@ -17,6 +17,7 @@ export const instantParam = z.string().transform((value, ctx) => {
 
 export const limitParam = z
   .string()
+  .meta({ description: `Items per page: an integer from 1 to ${MAX_LIMIT}; default ${DEFAULT_LIMIT}`, examples: ["20"] })
   .regex(/^\d+$/, `must be an integer from 1 to ${MAX_LIMIT}`)
   .transform(Number)
   .pipe(z.number().int().min(1, `must be an integer from 1 to ${MAX_LIMIT}`).max(MAX_LIMIT, `must be an integer from 1 to ${MAX_LIMIT}`))

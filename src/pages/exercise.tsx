@@ -1,10 +1,7 @@
 import type { ExerciseProgress } from "../services/metrics/exercise-progress";
 import { BarChart, LineChart } from "./charts";
-import { formatDate, formatKg, formatNumber, prKindName } from "./format";
+import { formatDate, formatKg, formatNumber, formatRecord, prKindName } from "./format";
 import { Layout, TableWrap } from "./layout";
-
-/** A record as the hub's PR table writes it (one decimal), so the two pages agree. */
-const recordKg = (kg: number) => `${formatNumber(kg)} kg`;
 
 /** Sessions on the chart: the latest this many. */
 const CHART_SESSIONS = 40;
@@ -33,7 +30,7 @@ export function ExercisePage(props: { email: string; csrf: string; timezone: str
           <ul id="exercise-prs">
             {p.prs.map((pr) => (
               <li data-kind={pr.kind}>
-                {prKindName(pr.kind)}: <strong>{pr.kind === "most_reps" ? `${formatNumber(pr.value)} reps` : recordKg(pr.value)}</strong>{" "}
+                {prKindName(pr.kind)}: <strong>{formatRecord(pr.kind, pr.value)}</strong>{" "}
                 <a href={`/workouts/hevy/${encodeURIComponent(pr.workout_id)}`}>{day(pr.achieved_at)}</a>
               </li>
             ))}

@@ -52,6 +52,15 @@ export function formatDate(iso: string, zone: string): string {
   return f.format(Date.parse(iso));
 }
 
+/**
+ * A PR's value: weights and set volumes with their plate decimals (117.25 kg, as the workout page
+ * shows the set), the estimated 1RM — an estimate — to one decimal, reps as a count.
+ */
+export function formatRecord(kind: "heaviest_weight" | "best_e1rm" | "most_reps" | "best_set_volume", value: number): string {
+  if (kind === "most_reps") return `${formatNumber(value)} reps`;
+  return kind === "best_e1rm" ? `${formatNumber(value)} kg` : formatKg(value);
+}
+
 /** A calendar day ("2026-11-27", already the user's local day) as "Nov 27, 2026". */
 export const formatDay = (date: string): string => formatDate(`${date}T12:00:00Z`, "UTC");
 

@@ -1,19 +1,20 @@
 import type { Summary } from "../services/metrics/summary";
 import type { PrKind, PrView } from "../services/metrics/prs";
-import type { ReadingView, SessionRecovery } from "../services/metrics/recovery";
+import { deltaOf, type ReadingView, type SessionRecovery } from "../services/metrics/recovery";
 import { BarChart } from "./charts";
-import { formatDate, formatDay, formatDuration, formatNumber } from "./format";
+import { formatDate, formatDay, formatDuration, formatKg, formatNumber, formatRecord } from "./format";
 import { Layout, TableWrap } from "./layout";
-import { SessionsRecoveryChart } from "./recovery-chart";
+import { SessionsRecoveryChart, signed } from "./recovery-chart";
 
 /** The hub's windows, in weeks (`?weeks=`); 12 by default. */
 export const HUB_WEEKS = [4, 12, 26, 52];
 
+/** Records as people read them; weights keep their plate decimals (formatKg), the estimate one decimal (formatRecord). */
 const KINDS: Array<[PrKind, string, (p: PrView) => string]> = [
-  ["heaviest_weight", "Heaviest", (p) => `${num(p.value)} kg`],
-  ["best_e1rm", "Best e1RM", (p) => `${num(p.value)} kg (${num(p.weight_kg ?? 0)} × ${p.reps})`],
-  ["most_reps", "Most reps", (p) => `${num(p.value)}`],
-  ["best_set_volume", "Best set", (p) => `${num(p.value)} kg (${num(p.weight_kg ?? 0)} × ${p.reps})`],
+  ["heaviest_weight", "Heaviest", (p) => formatRecord(p.kind, p.value)],
+  ["best_e1rm", "Best e1RM", (p) => `${formatRecord(p.kind, p.value)} (${formatKg(p.weight_kg ?? 0)} × ${p.reps})`],
+  ["most_reps", "Most reps", (p) => formatRecord(p.kind, p.value)],
+  ["best_set_volume", "Best set", (p) => `${formatRecord(p.kind, p.value)} (${formatKg(p.weight_kg ?? 0)} × ${p.reps})`],
 ];
 
 /** Display rounding only (the API never rounds): one decimal at most, thousands separated. */
@@ -23,16 +24,15 @@ const weekLabel = (weekStart: string) => weekStart.slice(5);
 function Reading(props: { name: string; reading: ReadingView | null }) {
   if (!props.reading) return <p>{props.name}: <span class="muted">no reading for the next morning</span></p>;
   const r = props.reading;
-  const delta = r.avg_30d === null ? null : r.score - r.avg_30d;
+  const delta = deltaOf(r);
   return (
     <p>
       {props.name} on <time datetime={r.date}>{formatDay(r.date)}</time>: <span class="stat">{num(r.score)}</span>{" "}
-      {r.avg_30d === null ? (
+      {r.avg_30d === null || delta === null ? (
         <span class="muted">(no 30-day average yet)</span>
       ) : (
         <span class="muted">
-          vs 30-day average {num(r.avg_30d)} ({delta! >= 0 ? "+" : ""}
-          {num(delta!)})
+          vs 30-day average {num(r.avg_30d)} ({signed(delta)})
         </span>
       )}
     </p>

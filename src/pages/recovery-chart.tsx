@@ -10,7 +10,8 @@ import { formatDate, formatKg, formatNumber } from "./format";
 
 const WHOOP = "#1f8a4c";
 const OURA = "#6b3fc4";
-const signed = (n: number) => `${n > 0 ? "+" : n < 0 ? "−" : "±"}${formatNumber(Math.abs(n))}`;
+/** A distance from an average: "+3", "−9" (a real minus sign), "±0". */
+export const signed = (n: number) => `${n > 0 ? "+" : n < 0 ? "−" : "±"}${formatNumber(Math.abs(n))}`;
 
 function Pattern(props: { name: string; summary: { sessions: number; mean_delta: number | null } }) {
   const s = props.summary;

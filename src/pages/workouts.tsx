@@ -13,6 +13,8 @@ export interface FeedQuery {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** What the feed page reads of its query; anything else a link carries is ignored. */
+const FEED_PARAMS = new Set(["source", "from", "to", "cursor"]);
 
 /**
  * The page's query as the API's schema (unifiedListQuery) should read it. The schema reads a bare
@@ -26,6 +28,8 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 export function feedQueryInZone(queries: Record<string, string[]>, zone: string): Record<string, string | string[]> {
   const query: Record<string, string | string[]> = {};
   for (const [key, values] of Object.entries(queries)) {
+    // A page link may carry parameters of its own (utm_source, fbclid…): only the feed's are read.
+    if (!FEED_PARAMS.has(key)) continue;
     if ((key === "from" || key === "to") && values.length === 1 && values[0] === "") continue;
     query[key] = values.length === 1 ? values[0]! : values;
   }

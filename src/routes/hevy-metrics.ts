@@ -19,6 +19,7 @@ import {
 const weeksMessage = `must be an integer from 1 to ${MAX_WEEKS}`;
 const weeksParam = z
   .string()
+  .meta({ description: `Weeks ending with the current one, in the user's zone: an integer from 1 to ${MAX_WEEKS}; default ${DEFAULT_WEEKS}`, examples: ["12"] })
   .regex(/^\d{1,3}$/, weeksMessage)
   .transform(Number)
   .pipe(z.number().int().min(1, weeksMessage).max(MAX_WEEKS, weeksMessage))

@@ -110,8 +110,9 @@ export const sourceRoutes = new Hono<AppEnv>()
     "/:source/workouts/:external_id",
     documented({
       summary: "Delete a workout of another source", tags, auth: "user", errors: [404, 503],
+      description: "404 when this user has no workout with this external_id in this source.",
       params: { source: { schema: z.enum(OTHER_SOURCES), description: "The source" }, external_id: { schema: externalIdParam, description: "The source's id of the workout" } },
-      ok: { 204: { description: "Deleted (or there was none)" } },
+      ok: { 204: { description: "Deleted" } },
     }),
     knownSource(OTHER_SOURCES),
     async (c) => {

@@ -52,7 +52,7 @@ run("pages in headless Chromium", () => {
           if (set.type !== "warmup" && (set.weight_kg ?? 0) > 0) heaviest.set(e.exercise_template_id, Math.max(heaviest.get(e.exercise_template_id) ?? 0, set.weight_kg!));
     const [templateId, kg] = [...heaviest.entries()].sort((a, b) => b[1] - a[1])[0]!;
     const cell = page.locator(`#pr-table tr[data-template="${templateId}"] td[data-kind="heaviest_weight"]`);
-    expect(await cell.textContent()).toContain(`${Math.round(kg * 10) / 10} kg`);
+    expect(await cell.textContent()).toContain(`${kg.toLocaleString("en-US", { maximumFractionDigits: 2 })} kg`);
     await page.screenshot({ path: screenshotPath("hevy-hub"), fullPage: true });
 
     // Export from the Connections page, wait for the link, download the file.
