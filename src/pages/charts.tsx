@@ -14,6 +14,18 @@ export function niceStep(max: number, ticks = 4): number {
   return (unit <= 1 ? 1 : unit <= 2 ? 2 : unit <= 5 ? 5 : 10) * power;
 }
 
+/** The x and y axis lines and their labels. */
+function Axes(props: { left: number; right: number; top: number; bottom: number; height: number; xLabel: string; yLabel: string }) {
+  return (
+    <>
+      <line x1={props.left} x2={props.right} y1={props.bottom} y2={props.bottom} stroke="#5d6675" />
+      <line x1={props.left} x2={props.left} y1={props.top} y2={props.bottom} stroke="#5d6675" />
+      <text x={(props.left + props.right) / 2} y={props.height - 8} text-anchor="middle">{props.xLabel}</text>
+      <text transform={`translate(14 ${(props.top + props.bottom) / 2}) rotate(-90)`} text-anchor="middle">{props.yLabel}</text>
+    </>
+  );
+}
+
 /** Horizontal gridlines at `ticks`, each labelled on the y axis. */
 function Gridlines(props: { ticks: number[]; y: (v: number) => number; left: number; right: number }) {
   return (
@@ -61,10 +73,7 @@ export function BarChart(props: { bars: Bar[]; yLabel: string; xLabel: string; t
           </g>
         );
       })}
-      <line x1={pad.left} x2={width - pad.right} y1={pad.top + plotH} y2={pad.top + plotH} stroke="#5d6675" />
-      <line x1={pad.left} x2={pad.left} y1={pad.top} y2={pad.top + plotH} stroke="#5d6675" />
-      <text x={pad.left + plotW / 2} y={height - 8} text-anchor="middle">{props.xLabel}</text>
-      <text transform={`translate(14 ${pad.top + plotH / 2}) rotate(-90)`} text-anchor="middle">{props.yLabel}</text>
+      <Axes left={pad.left} right={width - pad.right} top={pad.top} bottom={pad.top + plotH} height={height} xLabel={props.xLabel} yLabel={props.yLabel} />
     </svg>
   );
 }
@@ -141,10 +150,7 @@ export function LineChart(props: { labels: string[]; series: LineSeries[]; yLabe
           );
         })}
       </g>
-      <line x1={pad.left} x2={width - pad.right} y1={pad.top + plotH} y2={pad.top + plotH} stroke="#5d6675" />
-      <line x1={pad.left} x2={pad.left} y1={pad.top} y2={pad.top + plotH} stroke="#5d6675" />
-      <text x={pad.left + plotW / 2} y={height - 8} text-anchor="middle">{props.xLabel}</text>
-      <text transform={`translate(14 ${pad.top + plotH / 2}) rotate(-90)`} text-anchor="middle">{props.yLabel}</text>
+      <Axes left={pad.left} right={width - pad.right} top={pad.top} bottom={pad.top + plotH} height={height} xLabel={props.xLabel} yLabel={props.yLabel} />
     </svg>
   );
 }
