@@ -91,7 +91,7 @@ describe("POST /api/v1/webhook-endpoints", () => {
       "http://localhost:3000/hooks", "http://127.0.0.1/hooks", "http://consumer.test/hooks", "ftp://consumer.test/x", "javascript:alert(1)",
       "consumer.test/hooks", "/hooks", "", "https://user:pass@consumer.test/x", "https://token@consumer.test/x", " https://consumer.test/x",
       "https://consumer.test/a b", "https://consumer.test/x\n", `https://consumer.test/${"x".repeat(2030)}`,
-      "https://localhost/x", "https://127.0.0.1/x", "https://10.1.2.3/x", "https://192.168.0.1/x", "https://169.254.169.254/latest", "https://[::1]/x",
+      "https://localhost/x", "https://127.0.0.1/x", "https://10.1.2.3/x", "https://192.168.0.1/x", "https://169.254.169.254/latest", "https://[::1]/x", "https://[::127.0.0.1]/x", "https://[64:ff9b::a00:1]/x", "https://198.18.0.1/x",
     ]) await refused(secure, url);
     await accepted(secure, `${CONSUMER}/hooks?source=vitaltrends`);
     await accepted(secure, "https://consumer.test:8443/x");

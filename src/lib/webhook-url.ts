@@ -13,11 +13,15 @@ function isPrivateHost(hostname: string): boolean {
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   if (v4) {
     const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)
+      || (a === 100 && b >= 64 && b <= 127) || (a === 198 && (b === 18 || b === 19)) || a >= 224;
   }
   if (host.startsWith("[")) {
     const v6 = host.slice(1, -1);
-    return v6 === "::" || v6 === "::1" || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || v6.startsWith("::ffff:");
+    // Unspecified, loopback, unique-local, link-local, IPv4-mapped, IPv4-compatible (the parser
+    // writes [::127.0.0.1] as [::7f00:1]) and NAT64 (64:ff9b::/96) addresses.
+    return v6 === "::" || v6 === "::1" || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || v6.startsWith("::ffff:")
+      || /^::[0-9a-f]{1,4}:[0-9a-f]{1,4}$/.test(v6) || v6.startsWith("64:ff9b:");
   }
   return false;
 }

@@ -1,4 +1,4 @@
-import type { ExerciseProgress } from "../services/metrics/exercise-progress";
+import { type ExerciseProgress, SESSIONS_SHOWN } from "../services/metrics/exercise-progress";
 import { BarChart, LineChart } from "./charts";
 import { formatDate, formatKg, formatNumber, formatRecord, prKindName } from "./format";
 import { Layout, TableWrap } from "./layout";
@@ -21,7 +21,11 @@ export function ExercisePage(props: { email: string; csrf: string; timezone: str
   return (
     <Layout title={p.title} session={{ email: props.email, csrf: props.csrf }} current="hub">
       <p><a href="/hevy">← Hevy hub</a></p>
-      <p class="muted">{formatNumber(p.sessions.length)} {p.sessions.length === 1 ? "session" : "sessions"}</p>
+      <p class="muted">
+        {p.sessions.length >= SESSIONS_SHOWN
+          ? `The latest ${formatNumber(SESSIONS_SHOWN)} sessions (the records cover every one)`
+          : `${formatNumber(p.sessions.length)} ${p.sessions.length === 1 ? "session" : "sessions"}`}
+      </p>
       <div class="card">
         <h2>Personal records</h2>
         {p.prs.length === 0 ? (
