@@ -3,15 +3,17 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { logIn } from "./hardening-fixture";
-import { ADMIN_TOKEN, callWorker, createUser, useTestContext } from "./helpers";
+import { ADMIN_TOKEN, callWorker, createUser, dataDbs, useTestContext } from "./helpers";
 import { DEAD_LETTER_QUEUE, deliver, drainQueue, fastBackfill, QUEUE, recordingRetryPolicy } from "./queue-helpers";
+import { drainWebhooks, ENDPOINTS, receiver } from "./webhook-helpers";
 
 // A user's whole life — connect, backfill, webhook, Hevy failing until the
 // dead-letter queue, a key revoked mid-sync, a new key, an export, a secret
 // rotation, errors of every kind, disconnect — with every console line and
 // every answer captured. No API token, Hevy key, webhook auth token or
 // encryption key may appear in any of them, in the export file, or in clear in
-// D1. The webhook secret is shown only to its owner, in the connection view.
+// D1. The webhook secret is shown only to its owner, in the connection view; an outgoing
+// webhook endpoint's signing secret only in the answers that create and rotate it.
 
 interface Seen {
   label: string;
@@ -44,6 +46,12 @@ describe("secrets never leave the Worker", () => {
       t.request(path, { token: user.token, ...init }).then((res) => record(label, res, ownerView));
 
     const user = await createUser(t);
+    // An outgoing webhook endpoint first (SPEC §15), so every change below is delivered, signed.
+    const consumer = receiver(t, "https://consumer.test");
+    const endpoint = await api("endpoint", ENDPOINTS, { method: "POST", json: { url: "https://consumer.test/hooks" } }, true);
+    expect(endpoint.status).toBe(201);
+    const signing: string[] = [((await endpoint.clone().json()) as { secret: string }).secret];
+    const endpointId = ((await endpoint.clone().json()) as { id: string }).id;
     const account = t.hevy.createAccount();
     t.hevy.generateHistory(account.apiKey, 6, { seed: 3 });
     const authTokens: string[] = [];
@@ -98,6 +106,13 @@ describe("secrets never leave the Worker", () => {
     await deliver(t, DEAD_LETTER_QUEUE, poison, 1);
     await api("rotate", "/api/v1/connections/hevy/webhook-secret", { method: "POST" }, true);
     noteWebhook();
+    const rotated = await api("endpoint rotate", `${ENDPOINTS}/${endpointId}/rotate-secret`, { method: "POST" }, true);
+    signing.push(((await rotated.clone().json()) as { secret: string }).secret);
+    await api("endpoint view", `${ENDPOINTS}/${endpointId}`);
+    await api("endpoint list", ENDPOINTS);
+    await api("endpoint test", `${ENDPOINTS}/${endpointId}/test`, { method: "POST" });
+    await drainWebhooks(t);
+    await api("endpoint deliveries", `${ENDPOINTS}/${endpointId}/deliveries`);
 
     // The export, start to file.
     const created = await api("export", "/api/v1/exports/hevy-csv", { method: "POST", json: {} });
@@ -127,10 +142,12 @@ describe("secrets never leave the Worker", () => {
     expect(problem.code).toBe("internal_error");
     expect(JSON.stringify(problem)).not.toMatch(/clock|at \w+ \(|\.ts:\d+/);
 
-    // Everything stored, read raw: no secret in clear in any column of any table.
-    const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
-    const stored: string[] = [];
-    for (const { name } of tables.results) stored.push(JSON.stringify((await env.DB.prepare(`SELECT * FROM "${name}"`).all()).results));
+    // Everything stored, read raw, in the directory and every shard: no secret in clear in any column of any table.
+    const stored: Array<{ table: string; rows: string }> = [];
+    for (const [i, db] of dataDbs().entries()) {
+      const tables = await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
+      for (const { name } of tables.results) stored.push({ table: `${i}.${name}`, rows: JSON.stringify((await db.prepare(`SELECT * FROM "${name}"`).all()).results) });
+    }
     await api("disconnect", "/api/v1/connections/hevy?purge=true", { method: "DELETE" });
 
     const never = new Map<string, string>([
@@ -145,12 +162,19 @@ describe("secrets never leave the Worker", () => {
     const scan = (where: string, text: string, names: Map<string, string>) => {
       for (const [name, value] of names) if (text.includes(value)) leaks.push(`${name} in ${where}`);
     };
-    const withSecrets = new Map([...never, ...secrets.map((s, i): [string, string] => [`webhook secret ${i}`, s])]);
+    const withSecrets = new Map([
+      ...never,
+      ...secrets.map((s, i): [string, string] => [`webhook secret ${i}`, s]),
+      ...signing.map((s, i): [string, string] => [`endpoint signing secret ${i}`, s]),
+      ...signing.map((s, i): [string, string] => [`endpoint signing key ${i}`, s.slice("whsec_".length)]),
+    ]);
     for (const a of answers) scan(`answer "${a.label}"`, a.text, withSecrets);
     for (const a of ownerViews) scan(`owner view "${a.label}"`, a.text, never);
     logs.forEach((line, i) => scan(`log line ${i}: ${line.slice(0, 80)}`, line, withSecrets));
     scan("the export file", csv, withSecrets);
-    stored.forEach((rows, i) => scan(`table ${tables.results[i]!.name}`, rows, withSecrets));
+    stored.forEach(({ table, rows }) => scan(`table ${table}`, rows, withSecrets));
+    // What the consumer received: signatures, never a secret.
+    consumer.received.forEach((r, i) => scan(`delivery ${i}`, JSON.stringify(r), withSecrets));
     expect(leaks).toEqual([]);
 
     // The capture saw the noisy paths, so silence above is not an accident.
@@ -159,5 +183,9 @@ describe("secrets never leave the Worker", () => {
     expect(allLogs).toContain("poison message");
     expect(allLogs).toContain("the clock broke");
     expect(ownerViews.some((v) => v.text.includes(secrets[2]!))).toBe(true);
+    expect(ownerViews.some((v) => v.text.includes(signing[1]!))).toBe(true);
+    // Deliveries happened (the backfill's completion, the webhook's workout, the ping…), so their silence is not an accident.
+    expect(consumer.received.length).toBeGreaterThan(2);
+    expect(stored.some(({ table }) => table.endsWith(".webhook_endpoints"))).toBe(true);
   });
 });
