@@ -127,6 +127,16 @@ describe("outgoing webhook events: written with the change they announce", () =>
     expect((await deliveries(other.id)).filter((d) => d.endpoint_id === theirs)).toEqual([]);
   });
 
+  it("writes no event nobody subscribes to: an endpoint for deletions only gets no created or updated rows", async () => {
+    const { user, apiKey } = await connected(t, 2);
+    await endpoint(user.id, ["hevy.workout.deleted"]);
+    const [a] = t.hevy.listWorkouts(apiKey);
+    putWorkout(t, apiKey, { title: "Unwatched" });
+    t.hevy.deleteWorkout(apiKey, a!.id);
+    await delta(t, user);
+    expect((await events(user.id)).map((e) => [e.type, e.subject])).toEqual([["hevy.workout.deleted", a!.id]]);
+  });
+
   it("a user without an enabled endpoint gets no outbox rows at all", async () => {
     const { user, apiKey } = await connected(t, 2);
     putWorkout(t, apiKey, { title: "Unheard" });

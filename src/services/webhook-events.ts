@@ -11,15 +11,17 @@ import { workoutViewOf } from "./workouts";
 // nothing, and a batch that fails announces nothing. The queue messages are sent after the batch;
 // one lost on the way is sent again by the hourly sweep (src/services/webhook-maintenance.ts).
 //
-// A user without an enabled endpoint gets no event rows at all: the outbox costs nothing
-// until someone listens.
+// An event nobody subscribes to (no enabled endpoint of the user's lists its type) is not written:
+// the outbox costs nothing until someone listens.
 
 export type WorkoutEventType = "hevy.workout.created" | "hevy.workout.updated" | "hevy.workout.deleted";
 
 export const newEventId = () => `msg_${crypto.randomUUID().replace(/-/g, "")}`;
 
-const hasListener = (userId: string) =>
-  sql`EXISTS (SELECT 1 FROM webhook_endpoints ep WHERE ep.user_id = ${userId} AND ep.disabled_at IS NULL)`;
+/** Whether an enabled endpoint of the user's subscribes to `type` (an SQL expression). */
+const hasListener = (userId: string, type: SQL) =>
+  sql`EXISTS (SELECT 1 FROM webhook_endpoints ep CROSS JOIN json_each(ep.events) t
+    WHERE ep.user_id = ${userId} AND ep.disabled_at IS NULL AND t.value = ${type})`;
 
 /** A delivery the batch created: one queue message each. */
 export interface NewDelivery {
@@ -58,15 +60,14 @@ export function fanOut(userId: string, eventIds: string, now: number): SQL {
 export function workoutUpsertEvents(userId: string, workouts: Workout[], now: number, guard: SQL) {
   const events = workouts.map((w) => ({ event_id: newEventId(), id: w.id, updated_at: w.updatedAt, data: JSON.stringify(workoutViewOf(w)) }));
   const json = JSON.stringify(events);
+  const type = sql`CASE WHEN w.id IS NULL OR w.deleted_at IS NOT NULL THEN 'hevy.workout.created' ELSE 'hevy.workout.updated' END`;
   return {
     stage: sql`INSERT INTO webhook_events (id, user_id, type, subject, data, created_at)
-      SELECT j.value ->> 'event_id', ${userId},
-        CASE WHEN w.id IS NULL OR w.deleted_at IS NOT NULL THEN 'hevy.workout.created' ELSE 'hevy.workout.updated' END,
-        j.value ->> 'id', j.value ->> 'data', ${now}
+      SELECT j.value ->> 'event_id', ${userId}, ${type}, j.value ->> 'id', j.value ->> 'data', ${now}
       FROM json_each(${json}) j LEFT JOIN hevy_workouts w ON w.user_id = ${userId} AND w.id = j.value ->> 'id'
       WHERE (w.id IS NULL OR (w.hevy_updated_at < j.value ->> 'updated_at'
           AND (w.deleted_at IS NULL OR w.deleted_at < j.value ->> 'updated_at')))
-        AND ${guard} AND ${hasListener(userId)}`,
+        AND ${guard} AND ${hasListener(userId, type)}`,
     confirm: [fanOut(userId, JSON.stringify(events.map((e) => e.event_id)), now)],
   };
 }
@@ -86,7 +87,8 @@ export function workoutDeleteEvents(userId: string, deletions: Array<{ id: strin
     stage: sql`INSERT INTO webhook_events (id, user_id, type, subject, data, created_at)
       SELECT j.value ->> 'event_id', ${userId}, 'hevy.workout.deleted', w.id, json_object('id', w.id), ${now}
       FROM json_each(${json}) j CROSS JOIN hevy_workouts w ON w.user_id = ${userId} AND w.id = j.value ->> 'id'
-      WHERE w.deleted_at IS NULL AND w.hevy_updated_at <= j.value ->> 'deleted_at' AND ${guard} AND ${hasListener(userId)}`,
+      WHERE w.deleted_at IS NULL AND w.hevy_updated_at <= j.value ->> 'deleted_at' AND ${guard}
+        AND ${hasListener(userId, sql`'hevy.workout.deleted'`)}`,
     confirm: [fanOut(userId, JSON.stringify(events.map((e) => e.event_id)), now)],
   };
 }
@@ -100,7 +102,7 @@ export function connectionEvent(userId: string, type: "hevy.backfill.completed" 
   const id = newEventId();
   return [
     sql`INSERT INTO webhook_events (id, user_id, type, subject, data, created_at)
-      SELECT ${id}, ${userId}, ${type}, NULL, ${data}, ${now} WHERE ${condition} AND ${hasListener(userId)}`,
+      SELECT ${id}, ${userId}, ${type}, NULL, ${data}, ${now} WHERE ${condition} AND ${hasListener(userId, sql`${type}`)}`,
     fanOut(userId, JSON.stringify([id]), now),
   ];
 }
