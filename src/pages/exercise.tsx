@@ -1,6 +1,6 @@
 import { type ExerciseProgress, SESSIONS_SHOWN } from "../services/metrics/exercise-progress";
 import { BarChart, LineChart } from "./charts";
-import { formatDate, formatKg, formatNumber, formatRecord, prKindName } from "./format";
+import { formatDate, formatKg, formatNumber, formatRecord, prKindName, workoutHref } from "./format";
 import { Layout, TableWrap } from "./layout";
 
 /** Sessions on the chart: the latest this many. */
@@ -35,7 +35,7 @@ export function ExercisePage(props: { email: string; csrf: string; timezone: str
             {p.prs.map((pr) => (
               <li data-kind={pr.kind}>
                 {prKindName(pr.kind)}: <strong>{formatRecord(pr.kind, pr.value)}</strong>{" "}
-                <a href={`/workouts/hevy/${encodeURIComponent(pr.workout_id)}`}>{day(pr.achieved_at)}</a>
+                <a href={workoutHref(pr.workout_id)}>{day(pr.achieved_at)}</a>
               </li>
             ))}
           </ul>
@@ -102,7 +102,7 @@ export function ExercisePage(props: { email: string; csrf: string; timezone: str
               {[...p.sessions].reverse().map((s) => (
                 <tr data-workout={s.workout_id}>
                   <td>{day(s.start_time)}</td>
-                  <td><a href={`/workouts/hevy/${encodeURIComponent(s.workout_id)}`}>{s.title || "Workout"}</a></td>
+                  <td><a href={workoutHref(s.workout_id)}>{s.title || "Workout"}</a></td>
                   <td class="num">{formatNumber(s.sets)}</td>
                   <td class="num">{s.heaviest_kg === null ? "–" : formatKg(s.heaviest_kg)}</td>
                   <td class="num">{s.best_e1rm_kg === null ? "–" : formatKg(s.best_e1rm_kg)}</td>

@@ -89,3 +89,8 @@ const PR_KIND_NAMES: Record<PrKind, string> = { heaviest_weight: "Heaviest", bes
 
 /** "best_e1rm" → "Best e1RM". */
 export const prKindName = (kind: PrKind): string => PR_KIND_NAMES[kind];
+
+/** The page of one Hevy workout. */
+export const workoutHref = (id: string) => `/workouts/hevy/${encodeURIComponent(id)}`;
+/** The progress page of one exercise template. */
+export const exerciseHref = (templateId: string) => `/hevy/exercises/${encodeURIComponent(templateId)}`;

@@ -2,7 +2,7 @@ import type { Summary } from "../services/metrics/summary";
 import type { PrKind, PrView } from "../services/metrics/prs";
 import { deltaOf, type ReadingView, type SessionRecovery } from "../services/metrics/recovery";
 import { BarChart } from "./charts";
-import { formatDate, formatDay, formatDuration, formatKg, formatNumber, formatRecord } from "./format";
+import { exerciseHref, formatDate, formatDay, formatDuration, formatKg, formatNumber, formatRecord, workoutHref } from "./format";
 import { Layout, TableWrap } from "./layout";
 import { SessionsRecoveryChart, signed } from "./recovery-chart";
 
@@ -133,7 +133,7 @@ export function HubPage(props: {
               <tbody>
                 {[...byExercise.entries()].map(([id, e]) => (
                   <tr data-template={id}>
-                    <td><a href={`/hevy/exercises/${encodeURIComponent(id)}`}>{e.title}</a></td>
+                    <td><a href={exerciseHref(id)}>{e.title}</a></td>
                     {KINDS.map(([kind, , show]) => {
                       const p = e.prs[kind];
                       return (
@@ -142,7 +142,7 @@ export function HubPage(props: {
                             <>
                               {show(p)}
                               <br />
-                              <a class="muted" href={`/workouts/hevy/${encodeURIComponent(p.workout_id)}`}>{day(p.achieved_at)}</a>
+                              <a class="muted" href={workoutHref(p.workout_id)}>{day(p.achieved_at)}</a>
                             </>
                           ) : (
                             "—"
@@ -200,7 +200,7 @@ export function HubPage(props: {
                 <tr>
                   <td>{day(r.start_time)}</td>
                   <td>
-                    <a href={`/workouts/hevy/${encodeURIComponent(r.id)}`}>{r.title || "Workout"}</a> <span class="muted">{formatDuration(r.duration_seconds)}</span>
+                    <a href={workoutHref(r.id)}>{r.title || "Workout"}</a> <span class="muted">{formatDuration(r.duration_seconds)}</span>
                   </td>
                   <td class="num">{num(r.set_count)}</td>
                   <td class="num">{num(r.volume_kg)}</td>

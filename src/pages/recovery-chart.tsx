@@ -1,7 +1,7 @@
 import { deltaOf, morningsAfter, type SessionRecovery } from "../services/metrics/recovery";
 import { niceStep } from "./charts";
 import { TableWrap } from "./layout";
-import { formatDate, formatKg, formatNumber } from "./format";
+import { formatDate, formatKg, formatNumber, workoutHref } from "./format";
 
 // The hub's "sessions vs the next morning" (SPEC §13): one SVG, two panels sharing the session
 // axis — each session's volume above, the next morning's WHOOP recovery and Oura readiness below
@@ -127,7 +127,7 @@ export function SessionsRecoveryChart(props: { sessions: SessionRecovery[]; time
               {[...sessions].reverse().map((s) => (
                 <tr data-workout={s.workout_id}>
                   <th scope="row">
-                    <a href={`/workouts/hevy/${encodeURIComponent(s.workout_id)}`}>{day(s.start_time)}</a>
+                    <a href={workoutHref(s.workout_id)}>{day(s.start_time)}</a>
                   </th>
                   <td class="num">{formatKg(s.volume_kg)}</td>
                   <td class="num" data-source="whoop">{reading(s.whoop_recovery)}</td>

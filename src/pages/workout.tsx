@@ -1,6 +1,6 @@
 import type { PrKind } from "../services/metrics/prs";
 import type { ExerciseView, LinkedHealth, SetView, WorkoutDetail } from "../services/workouts";
-import { formatDateTime, formatDistance, formatDuration, formatKg, formatNumber, prKindName } from "./format";
+import { exerciseHref, formatDateTime, formatDistance, formatDuration, formatKg, formatNumber, prKindName } from "./format";
 import { Layout, TableWrap } from "./layout";
 
 const SET_TYPES: Record<string, string> = { normal: "Normal", warmup: "Warm-up", failure: "Failure", dropset: "Drop set" };
@@ -71,7 +71,7 @@ function Exercise(props: { exercise: ExerciseView; records: RecordsBySet; headin
       )}
       {e.exercise_template_id && (
         <p>
-          <a href={`/hevy/exercises/${encodeURIComponent(e.exercise_template_id)}`}>{e.title}: progress over time</a>
+          <a href={exerciseHref(e.exercise_template_id)}>{e.title}: progress over time</a>
         </p>
       )}
       {e.sets.length === 0 ? <p class="muted">No sets.</p> : <SetsTable exercise={e} records={props.records} />}

@@ -1,7 +1,7 @@
 import { isoUtc, parseInstant } from "../lib/time";
 import { addDays, startOfLocalDay } from "../lib/zoned-time";
 import type { FeedSource, UnifiedRow } from "../services/unified";
-import { activityName, formatDateTime, formatDuration, formatKg, formatNumber, sourceName } from "./format";
+import { activityName, formatDateTime, formatDuration, formatKg, formatNumber, sourceName, workoutHref } from "./format";
 import { Layout, TableWrap } from "./layout";
 
 export const FEED_SOURCES: FeedSource[] = ["hevy", "apple_health", "whoop", "oura", "strava"];
@@ -60,7 +60,7 @@ function Title(props: { row: UnifiedRow }) {
   const text = r.title || activityName(r.activity_type);
   if (r.primary_source !== "hevy") return <>{text}</>;
   const id = r.id.slice("hevy:".length);
-  return <a href={`/workouts/hevy/${encodeURIComponent(id)}`}>{text}</a>;
+  return <a href={workoutHref(id)}>{text}</a>;
 }
 
 export function WorkoutsPage(props: {
