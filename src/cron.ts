@@ -4,12 +4,11 @@ import { hevyConnections } from "./db/schema";
 import type { Deps } from "./deps";
 import type { SyncMessage } from "./queue/messages";
 import { BACKFILL_STALL_MS, backfillResumeMessage } from "./services/connections";
+import { sendAll } from "./queue/send";
 
 /** Must match [triggers] crons in wrangler.toml. */
 export const HOURLY_DELTA_CRON = "0 * * * *";
 
-/** Queues.sendBatch takes at most 100 messages per call. */
-export const SEND_BATCH_MAX = 100;
 const PAGE = 1000;
 
 /**
@@ -36,11 +35,7 @@ export async function fanOutDeltas(deps: Pick<Deps, "db" | "queue" | "now">): Pr
       )
       .orderBy(asc(hevyConnections.userId))
       .limit(PAGE);
-    for (let i = 0; i < rows.length; i += SEND_BATCH_MAX) {
-      const batch = rows.slice(i, i + SEND_BATCH_MAX).map((r) => ({ body: { type: "delta", userId: r.userId, reason: "cron" } satisfies SyncMessage }));
-      await deps.queue.sendBatch(batch);
-      sent += batch.length;
-    }
+    sent += await sendAll(deps.queue, rows.map((r): SyncMessage => ({ type: "delta", userId: r.userId, reason: "cron" })));
     if (rows.length < PAGE) return sent;
     after = rows.at(-1)!.userId;
   }
@@ -98,10 +93,5 @@ export async function resumeBackfills(deps: Pick<Deps, "db" | "d1" | "queue" | "
       ON CONFLICT (id) DO NOTHING`,
   ]);
   const resumed = (update?.results as Array<{ user_id: string }> | undefined ?? []).map((r) => resumes.get(r.user_id)!);
-  for (let i = 0; i < resumed.length; i += SEND_BATCH_MAX) {
-    await deps.queue.sendBatch(
-      resumed.slice(i, i + SEND_BATCH_MAX).map((r) => ({ body: backfillResumeMessage(r.userId, r.runId, r.pagesDone, r.pageCount, r.pass) })),
-    );
-  }
-  return resumed.length;
+  return sendAll(deps.queue, resumed.map((r) => backfillResumeMessage(r.userId, r.runId, r.pagesDone, r.pageCount, r.pass)));
 }

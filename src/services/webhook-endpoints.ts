@@ -9,9 +9,9 @@ import { AppError, notFound } from "../lib/errors";
 import { newWebhookSecret } from "../lib/standard-webhooks";
 import { endpointUrl } from "../lib/webhook-url";
 import { isoOrNull, isoUtc } from "../lib/time";
-import type { WebhookDeliveryMessage } from "../queue/messages";
 import { newEventId } from "./webhook-events";
 import { aad } from "./webhook-subscription";
+import { deliveryMessage } from "../queue/send";
 
 // Outgoing webhook endpoints (SPEC §15): what an API consumer registers to be told about their own
 // changes. The secret is shown once (create, rotate) and kept encrypted like the Hevy key; the
@@ -235,9 +235,8 @@ export async function sendTestEvent(deps: Pick<Deps, "db" | "d1" | "now" | "webh
     deps.db.insert(webhookEvents).values({ id: eventId, userId, type: PING_EVENT_TYPE, subject: null, data: "{}", createdAt: now }),
     deps.db.insert(webhookDeliveries).values({ endpointId: id, eventId, userId, status: "pending", attempts: 0, nextAttemptAt: now, createdAt: now }),
   ]);
-  const message: WebhookDeliveryMessage = { type: "webhook_delivery", userId, endpointId: id, eventId };
   try {
-    await deps.webhookQueue.send(message);
+    await deps.webhookQueue.send(deliveryMessage(userId, id, eventId));
   } catch (err) {
     console.warn(JSON.stringify({ level: "warn", msg: "test event not queued; the hourly sweep sends it", user_id: userId, error: err instanceof Error ? err.name : "unknown" }));
   }

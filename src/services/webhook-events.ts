@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Deps } from "../deps";
 import type { Workout } from "../hevy/types";
 import { workoutViewOf } from "./workouts";
+import { deliveryMessage, sendAll } from "../queue/send";
 
 // The outbox of outgoing webhooks (SPEC §15). An event is written by the very batch that makes
 // the change it announces — the store path's workout writes and tombstones, the backfill's
@@ -115,9 +116,8 @@ export function deliveriesIn(results: D1Result[], indexes: number[]): NewDeliver
 /** One message per new delivery; a send that fails is left to the hourly sweep (the delivery is pending in D1). */
 export async function queueDeliveries(deps: Pick<Deps, "webhookQueue">, userId: string, deliveries: NewDelivery[]): Promise<void> {
   if (deliveries.length === 0) return;
-  const messages = deliveries.map((d) => ({ body: { type: "webhook_delivery" as const, userId, endpointId: d.endpoint_id, eventId: d.event_id } }));
   try {
-    for (let i = 0; i < messages.length; i += 100) await deps.webhookQueue.sendBatch(messages.slice(i, i + 100));
+    await sendAll(deps.webhookQueue, deliveries.map((d) => deliveryMessage(userId, d.endpoint_id, d.event_id)));
   } catch (err) {
     console.warn(JSON.stringify({ level: "warn", msg: "webhook deliveries not queued; the hourly sweep sends them", userId, deliveries: deliveries.length, error: err instanceof Error ? err.name : "unknown" }));
   }

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { runBatch } from "../db/batch";
 import type { Deps } from "../deps";
-import type { WebhookDeliveryMessage } from "../queue/messages";
+import { deliveryMessage, sendAll } from "../queue/send";
 
 // The hourly upkeep of outgoing webhooks (SPEC §15), per database holding users' rows (a cron
 // step in src/index.ts): lost queue messages are sent again, history older than 30 days goes, and
@@ -23,11 +23,7 @@ export async function sweepWebhookDeliveries(deps: Pick<Deps, "d1" | "now" | "we
     .bind(deps.now() - SWEEP_GRACE_MS, max)
     .all<{ endpoint_id: string; event_id: string; user_id: string }>();
   // A message that arrives twice (the original was only late) attempts once: the attempt is claimed in D1.
-  const messages = results.map((r) => ({
-    body: { type: "webhook_delivery", userId: r.user_id, endpointId: r.endpoint_id, eventId: r.event_id } satisfies WebhookDeliveryMessage,
-  }));
-  for (let i = 0; i < messages.length; i += 100) await deps.webhookQueue.sendBatch(messages.slice(i, i + 100));
-  return messages.length;
+  return sendAll(deps.webhookQueue, results.map((r) => deliveryMessage(r.user_id, r.endpoint_id, r.event_id)));
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Deps } from "../../deps";
 import type { SyncMessage } from "../../queue/messages";
 import { RetryLater } from "../sync/retry";
 import { markWeeks, recomputeMarkedWeeks, weeksOf } from "./rollups";
+import { sendAll } from "../../queue/send";
 
 // Rebuilding a user's weekly rollups from their rows (queue message `rebuild_rollups`): after a
 // time-zone change (PATCH /admin/v1/users/{id}), after the migration that introduced them, and after
@@ -18,7 +19,6 @@ import { markWeeks, recomputeMarkedWeeks, weeksOf } from "./rollups";
 
 /** Users whose rollups are missing or in an old zone, queued per cron run at most (10 sendBatch calls). */
 export const REBUILDS_PER_RUN = 1000;
-const SEND_BATCH_MAX = 100;
 const ATTEMPTS = 3;
 
 type RebuildDeps = Pick<Deps, "d1">;
@@ -65,10 +65,7 @@ export async function queueRollupRebuilds(deps: Pick<Deps, "d1" | "queue">): Pro
     )
     .bind(REBUILDS_PER_RUN)
     .all<{ id: string }>();
-  for (let i = 0; i < results.length; i += SEND_BATCH_MAX) {
-    await deps.queue.sendBatch(results.slice(i, i + SEND_BATCH_MAX).map((r) => ({ body: rebuildMessage(r.id) })));
-  }
-  return results.length;
+  return sendAll(deps.queue, results.map((r) => rebuildMessage(r.id)));
 }
 
 export const rebuildMessage = (userId: string): SyncMessage => ({ type: "rebuild_rollups", userId });
