@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { runBatch } from "../db/batch";
-import { createDb } from "../db/client";
+import { userKey, workoutKeys } from "../db/keys";
 import { type Deps, forShard } from "../deps";
 import { AppError, notFound } from "../lib/errors";
 import type { MoveUserMessage } from "../queue/messages";
@@ -222,7 +222,7 @@ async function fingerprint(d1: D1Database, userId: string): Promise<{ value: str
 
 /** Statements deleting every row of the user in one database (with or without the shard's copy of the users row). */
 function clearStatements(userId: string, withUserRow: boolean): SQL[] {
-  const keys = sql`(SELECT w.key FROM hevy_workouts w WHERE w.user_id = ${userId})`;
+  const keys = workoutKeys(userId);
   return [
     sql`DELETE FROM hevy_sets WHERE workout_key IN ${keys}`,
     sql`DELETE FROM hevy_exercises WHERE workout_key IN ${keys}`,
@@ -254,7 +254,6 @@ async function copyUser(from: D1Database, to: D1Database, userId: string): Promi
 
 /** Inserts `rows` into `table` (its `columns`, from JSON arrays), PAGE rows a statement. */
 async function insertRows(to: D1Database, table: string, columns: string[], rows: unknown[][], conflict: string, extra: { column: string; value: SQL } | null = null, workoutKeyOf: SQL | null = null) {
-  const db = createDb(to);
   for (let i = 0, end = 0; i < rows.length; i = end) {
     // Up to PAGE rows, fewer when their JSON grows past PAGE_CHARS (always at least one).
     let chars = 0;
@@ -269,7 +268,7 @@ async function insertRows(to: D1Database, table: string, columns: string[], rows
       [...(workoutKeyOf ? [workoutKeyOf] : []), ...columns.map((_, n) => sql.raw(`j.value ->> ${n + (workoutKeyOf ? 1 : 0)}`)), ...(extra ? [extra.value] : [])],
       sql`, `,
     );
-    await db.run(sql`INSERT ${sql.raw(conflict)} INTO ${sql.identifier(table)} (${sql.raw(names)}) SELECT ${values} FROM json_each(${json}) j`);
+    await runBatch(to, [sql`INSERT ${sql.raw(conflict)} INTO ${sql.identifier(table)} (${sql.raw(names)}) SELECT ${values} FROM json_each(${json}) j`]);
   }
 }
 
@@ -287,8 +286,8 @@ async function copyRows(from: D1Database, to: D1Database, select: string, params
  */
 async function copyChildren(from: D1Database, to: D1Database, userId: string, table: "hevy_exercises" | "hevy_sets", columns: string[]): Promise<void> {
   const keyColumns = table === "hevy_sets" ? ["workout_key", "exercise_index", "set_index"] : ["workout_key", "exercise_index"];
-  const workoutKeyOf = sql`(SELECT w.key FROM hevy_workouts w WHERE w.user_id = ${userId} AND w.id = j.value ->> 0)`;
-  const extra = table === "hevy_exercises" ? { column: "user_key", value: sql`(SELECT k.key FROM hevy_user_keys k WHERE k.user_id = ${userId})` } : null;
+  const workoutKeyOf = workoutKeys(userId, sql` AND w.id = j.value ->> 0`);
+  const extra = table === "hevy_exercises" ? { column: "user_key", value: userKey(userId) } : null;
   let after: unknown[] | null = null;
   for (;;) {
     const tuple = `(${keyColumns.map((c) => `c.${c}`).join(", ")})`;

@@ -1,11 +1,10 @@
 import { type SQL, sql } from "drizzle-orm";
 import { runBatch } from "../db/batch";
 import type { Deps } from "../deps";
-import { KeyringError } from "../lib/crypto";
 import { signatures } from "../lib/standard-webhooks";
 import { isoUtc } from "../lib/time";
 import type { WebhookDeliveryMessage } from "../queue/messages";
-import { aad } from "./webhook-subscription";
+import { aad, openStored } from "./webhook-subscription";
 
 // One attempt to deliver one event to one endpoint (SPEC §15), as Standard Webhooks says: the
 // same body and `webhook-id` on every attempt, a fresh `webhook-timestamp`, signed with the
@@ -117,17 +116,9 @@ interface AttemptResult {
 /** The signing secrets in order: the current one, then the previous one while it is honoured. */
 async function signingSecrets(deps: Pick<Deps, "keyring">, row: AttemptRow, userId: string, now: number): Promise<string[] | null> {
   const label = aad.webhookEndpointSecret(userId, row.endpoint_id);
-  const open = async (envelope: string) => {
-    try {
-      return (await deps.keyring.decrypt(envelope, label)).plaintext;
-    } catch (err) {
-      if (err instanceof KeyringError) return null;
-      throw err;
-    }
-  };
-  const current = await open(row.secret_envelope);
+  const current = await openStored(deps.keyring, row.secret_envelope, label);
   if (current === null) return null;
-  const previous = row.previous_secret_envelope !== null && (row.previous_secret_until ?? 0) > now ? await open(row.previous_secret_envelope) : null;
+  const previous = (row.previous_secret_until ?? 0) > now ? await openStored(deps.keyring, row.previous_secret_envelope, label) : null;
   return previous === null ? [current] : [current, previous];
 }
 

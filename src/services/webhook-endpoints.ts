@@ -3,14 +3,13 @@ import { z } from "zod";
 import { runBatch } from "../db/batch";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from "../db/schema";
 import type { Deps } from "../deps";
-import { KeyringError } from "../lib/crypto";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { AppError, notFound } from "../lib/errors";
 import { newWebhookSecret } from "../lib/standard-webhooks";
 import { endpointUrl } from "../lib/webhook-url";
 import { isoOrNull, isoUtc } from "../lib/time";
 import { newEventId } from "./webhook-events";
-import { aad } from "./webhook-subscription";
+import { aad, openStored } from "./webhook-subscription";
 import { deliveryMessage } from "../queue/send";
 
 // Outgoing webhook endpoints (SPEC §15): what an API consumer registers to be told about their own
@@ -184,10 +183,7 @@ export async function rotateEndpointSecret(deps: Pick<Deps, "db" | "keyring" | "
     const row = await findEndpoint(deps, userId, id);
     const label = aad.webhookEndpointSecret(userId, id);
     // A secret under a retired encryption key cannot sign any more: it is not kept as the previous one.
-    const readable = await deps.keyring.decrypt(row.secretEnvelope, label).then(() => true, (err: unknown) => {
-      if (err instanceof KeyringError) return false;
-      throw err;
-    });
+    const readable = (await openStored(deps.keyring, row.secretEnvelope, label)) !== null;
     const secret = newWebhookSecret();
     const now = deps.now();
     const updated = await deps.db
