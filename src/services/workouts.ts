@@ -181,13 +181,10 @@ async function loadWorkouts(
   for (const ex of exercises) {
     let list = exercisesByWorkout.get(ex.workout_id);
     if (!list) exercisesByWorkout.set(ex.workout_id, (list = []));
-    const exerciseSets = setsByExercise.get(`${ex.workout_id}\u0000${ex.exercise_index}`) ?? [];
-    let volumeKg = 0;
-    for (const set of exerciseSets) volumeKg += setVolumeKg({ type: set.type, weightKg: set.weight_kg, reps: set.reps });
-    list.push({
-      index: ex.exercise_index, title: ex.title, notes: ex.notes, exercise_template_id: ex.exercise_template_id,
-      superset_id: ex.superset_id, volume_kg: volumeKg, sets: exerciseSets,
-    });
+    list.push(exerciseView(
+      { index: ex.exercise_index, title: ex.title, notes: ex.notes, exercise_template_id: ex.exercise_template_id, superset_id: ex.superset_id },
+      setsByExercise.get(`${ex.workout_id}\u0000${ex.exercise_index}`) ?? [],
+    ));
   }
   return { rows: workouts.map((row) => ({ ...row, exercises: exercisesByWorkout.get(row.id) ?? [] })), extra: rest };
 }
@@ -212,7 +209,18 @@ const mapWorkout = (r: RawWorkout): typeof hevyWorkouts.$inferSelect => ({
   deletedAt: r.deleted_at, volumeKg: r.volume_kg, setCount: r.set_count, exerciseCount: r.exercise_count, syncedAt: r.synced_at,
 });
 
-function toView(row: WorkoutRow): WorkoutView {
+/** An exercise with its sets (in set order) and their volume, by the workout volume rule. */
+function exerciseView(fields: Omit<ExerciseView, "volume_kg" | "sets">, sets: SetView[]): ExerciseView {
+  const volume = sets.reduce((sum, set) => sum + setVolumeKg({ type: set.type, weightKg: set.weight_kg, reps: set.reps }), 0);
+  return { ...fields, volume_kg: volume, sets };
+}
+
+/** The fields of a stored workout row the API shows. */
+type ViewedRow = Pick<typeof hevyWorkouts.$inferSelect,
+  "id" | "title" | "description" | "routineId" | "startTime" | "endTime" | "hevyUpdatedAt" | "hevyCreatedAt" | "volumeKg" | "setCount" | "exerciseCount">
+  & { exercises: ExerciseView[] };
+
+function toView(row: ViewedRow): WorkoutView {
   return {
     id: row.id,
     title: row.title,
@@ -235,28 +243,16 @@ function toView(row: WorkoutRow): WorkoutView {
  */
 export function workoutViewOf(w: Workout): WorkoutView {
   const m = workoutMetrics(w);
-  return {
-    id: w.id,
-    title: w.title,
-    description: w.description,
-    routine_id: w.routineId,
-    start_time: isoUtc(w.startTime),
-    end_time: isoUtc(w.endTime),
-    duration_seconds: Math.round((w.endTime - w.startTime) / 1000),
-    updated_at: isoUtc(w.updatedAt),
-    created_at: isoOrNull(w.createdAt),
+  return toView({
+    id: w.id, title: w.title, description: w.description, routineId: w.routineId, startTime: w.startTime, endTime: w.endTime,
+    hevyUpdatedAt: w.updatedAt, hevyCreatedAt: w.createdAt, volumeKg: m.volumeKg, setCount: m.setCount, exerciseCount: m.exerciseCount,
     // In index order, as the API reads them back (Hevy may send them in another order).
-    exercises: [...w.exercises].sort((a, b) => a.index - b.index).map((e) => {
-      const sets = [...e.sets].sort((a, b) => a.index - b.index);
-      return {
-        index: e.index, title: e.title, notes: e.notes, exercise_template_id: e.exerciseTemplateId, superset_id: e.supersetId,
-        volume_kg: sets.reduce((sum, set) => sum + setVolumeKg(set), 0),
-        sets: sets.map((set) => ({
-          index: set.index, type: set.type, weight_kg: set.weightKg, reps: set.reps, distance_meters: set.distanceMeters,
-          duration_seconds: set.durationSeconds, rpe: set.rpe, custom_metric: set.customMetric,
-        })),
-      };
-    }),
-    metrics: { volume_kg: m.volumeKg, set_count: m.setCount, exercise_count: m.exerciseCount },
-  };
+    exercises: [...w.exercises].sort((a, b) => a.index - b.index).map((e) => exerciseView(
+      { index: e.index, title: e.title, notes: e.notes, exercise_template_id: e.exerciseTemplateId, superset_id: e.supersetId },
+      [...e.sets].sort((a, b) => a.index - b.index).map((set) => ({
+        index: set.index, type: set.type, weight_kg: set.weightKg, reps: set.reps, distance_meters: set.distanceMeters,
+        duration_seconds: set.durationSeconds, rpe: set.rpe, custom_metric: set.customMetric,
+      })),
+    )),
+  });
 }
