@@ -8,7 +8,7 @@ import { z } from "zod";
 // few shapes that are not request parts (path parameters checked by middleware, the problem
 // body) are zod schemas too, turned into JSON Schema by zod.
 
-export const problemSchema = z
+const problemSchema = z
   .strictObject({
     type: z.string().describe("urn:vitaltrends:problem:<code>"),
     title: z.string(),

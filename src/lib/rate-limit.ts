@@ -35,7 +35,7 @@ export function rateLimiter(binding: RateLimit, periodSeconds: number, detail: s
 }
 
 /** Fixed windows: by the end of one period the count has started again, so that is the wait. */
-export const rateLimited = (retryAfterSeconds: number, detail: string) =>
+const rateLimited = (retryAfterSeconds: number, detail: string) =>
   new AppError(429, "rate_limited", "Too many requests", `${detail} Retry after ${retryAfterSeconds} seconds.`, undefined, {
     "retry-after": String(retryAfterSeconds),
   });

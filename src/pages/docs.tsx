@@ -5,7 +5,7 @@ import { raw } from "hono/html";
 // swagger-ui-dist by scripts/docs-assets.ts); the start-up script and the page's own styles are
 // served by the Worker, so the page runs under a CSP without inline scripts or a CDN.
 
-export const OPENAPI_URL = "/api/v1/openapi.json";
+const OPENAPI_URL = "/api/v1/openapi.json";
 export const DOCS_ASSETS = "/docs/assets";
 export const DOCS_SCRIPT_PATH = "/docs/swagger-init.js";
 export const DOCS_STYLES_PATH = "/docs/docs.css";

@@ -4,9 +4,9 @@ import type { FeedSource, UnifiedRow } from "../services/unified";
 import { activityName, formatDateTime, formatDuration, formatKg, formatNumber, sourceName, workoutHref } from "./format";
 import { Layout, TableWrap } from "./layout";
 
-export const FEED_SOURCES: FeedSource[] = ["hevy", "apple_health", "whoop", "oura", "strava"];
+const FEED_SOURCES: FeedSource[] = ["hevy", "apple_health", "whoop", "oura", "strava"];
 
-export interface FeedQuery {
+interface FeedQuery {
   source?: FeedSource;
   from?: string;
   to?: string;
@@ -45,7 +45,7 @@ export function feedQueryInZone(queries: Record<string, string[]>, zone: string)
 }
 
 /** /workouts with the filter `q` (and a cursor): the link of a page of the feed. */
-export function feedHref(q: FeedQuery, cursor?: string): string {
+function feedHref(q: FeedQuery, cursor?: string): string {
   const params = new URLSearchParams();
   if (q.source) params.set("source", q.source);
   if (q.from) params.set("from", q.from);

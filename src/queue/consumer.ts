@@ -12,7 +12,7 @@ import { fetchWebhookWorkout } from "../services/sync/webhook-fetch";
 import { queueBackoffSeconds, RetryLater } from "../services/sync/retry";
 import type { Delivery } from "../services/sync/connection-state";
 import { logPurgeDeadLetter, recordDeadLetter, recordDeadLetterMessage } from "./dead-letter";
-import { type SyncMessage, syncMessage } from "./messages";
+import { type MoveUserMessage, type SyncMessage, syncMessage } from "./messages";
 import { forMessageUser, homeOf, MOVE_WAIT_SECONDS, MOVING } from "./user-deps";
 import { handleWebhookBatch, WEBHOOK_QUEUE_NAME } from "./webhook-consumer";
 
@@ -95,9 +95,8 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env, o
   }
 }
 
-export { MOVE_WAIT_SECONDS } from "./user-deps";
-
-async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptions, delivery: Delivery): Promise<void> {
+/** A user's job on their shard (a move runs before any user is resolved: it is handled above). */
+async function dispatch(deps: Deps, message: Exclude<SyncMessage, MoveUserMessage>, options: ConsumerOptions, delivery: Delivery): Promise<void> {
   switch (message.type) {
     case "backfill":
       return runBackfillChunk(deps, message, options.backfill ?? defaultBackfillOptions, delivery);
@@ -110,8 +109,6 @@ async function dispatch(deps: Deps, message: SyncMessage, options: ConsumerOptio
     case "purge_exports":
       // Throws while R2 fails, so the queue redelivers it with growing delay.
       return purgeExportFiles(deps, deps.exportsBucket, message.userId, message.uploads);
-    case "move_user":
-      return moveUser(deps, message);
     case "rebuild_rollups":
       await rebuildRollups(deps, message.userId);
       return;

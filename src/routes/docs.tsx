@@ -7,7 +7,7 @@ import { DOCS_SCRIPT, DOCS_SCRIPT_PATH, DOCS_STYLES_PATH, DOCS_STYLESHEET, DocsP
  * start-up script), no inline code; images from here or data: URIs (swagger-ui.css draws its icons
  * with them); fetches (the document, "Try it out") to this origin only.
  */
-export const DOCS_CSP =
+const DOCS_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 

@@ -33,7 +33,7 @@ const exerciseSchema = z.strictObject({
   volume_kg: num.describe("Σ weight × reps of the non-warm-up sets"),
   sets: z.array(setSchema),
 });
-export const workoutSchema = z
+const workoutSchema = z
   .strictObject({
     id: z.string(),
     title: z.string(),

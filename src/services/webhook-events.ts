@@ -15,8 +15,6 @@ import { deliveryMessage, sendAll } from "../queue/send";
 // An event nobody subscribes to (no enabled endpoint of the user's lists its type) is not written:
 // the outbox costs nothing until someone listens.
 
-export type WorkoutEventType = "hevy.workout.created" | "hevy.workout.updated" | "hevy.workout.deleted";
-
 export const newEventId = () => `msg_${crypto.randomUUID().replace(/-/g, "")}`;
 
 /** Whether an enabled endpoint of the user's subscribes to `type` (an SQL expression). */
