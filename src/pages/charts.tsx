@@ -27,18 +27,27 @@ function Axes(props: { left: number; right: number; top: number; bottom: number;
 }
 
 /** Horizontal gridlines at `ticks`, each labelled on the y axis. */
-function Gridlines(props: { ticks: number[]; y: (v: number) => number; left: number; right: number }) {
+export function Gridlines(props: {
+  ticks: number[]; y: (v: number) => number; left: number; right: number;
+  /** The tick's label (compact numbers by default) and line colour (light grey by default). */
+  label?: (t: number) => string; stroke?: (t: number) => string;
+}) {
+  const label = props.label ?? compact;
   return (
     <>
       {props.ticks.map((t) => (
         <g>
-          <line x1={props.left} x2={props.right} y1={props.y(t)} y2={props.y(t)} stroke="#e2e5ea" />
-          <text x={props.left - 6} y={props.y(t) + 4} text-anchor="end">{compact(t)}</text>
+          <line x1={props.left} x2={props.right} y1={props.y(t)} y2={props.y(t)} stroke={props.stroke?.(t) ?? "#e2e5ea"} />
+          <text x={props.left - 6} y={props.y(t) + 4} text-anchor="end">{label(t)}</text>
         </g>
       ))}
     </>
   );
 }
+
+/** Ticks from `from` to `to`, `step` apart (both ends included). */
+export const tickValues = (from: number, to: number, step: number) =>
+  Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => from + i * step);
 
 const compact = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n * 10) / 10}`);
 
@@ -51,7 +60,7 @@ export function BarChart(props: { bars: Bar[]; yLabel: string; xLabel: string; t
   const max = Math.max(0, ...props.bars.map((b) => b.value));
   const step = niceStep(max);
   const top = Math.max(step, Math.ceil(max / step) * step);
-  const ticks = Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step);
+  const ticks = tickValues(0, top, step);
   const slot = plotW / Math.max(1, props.bars.length);
   const barW = Math.max(2, slot * 0.7);
   const y = (v: number) => pad.top + plotH - (v / top) * plotH;
@@ -104,7 +113,7 @@ export function LineChart(props: { labels: string[]; series: LineSeries[]; yLabe
   const step = niceStep(max - min || max);
   const bottom = Math.max(0, Math.floor(min / step) * step);
   const top = Math.max(bottom + step, Math.ceil(max / step) * step);
-  const ticks = Array.from({ length: Math.round((top - bottom) / step) + 1 }, (_, i) => bottom + i * step);
+  const ticks = tickValues(bottom, top, step);
   const n = props.labels.length;
   const x = (i: number) => pad.left + (n === 1 ? plotW / 2 : (i * plotW) / (n - 1));
   const y = (v: number) => pad.top + plotH - ((v - bottom) / (top - bottom)) * plotH;

@@ -1,13 +1,11 @@
 import { type ExerciseProgress, SESSIONS_SHOWN } from "../services/metrics/exercise-progress";
 import { BarChart, LineChart } from "./charts";
-import { formatDate, formatKg, formatNumber, formatRecord, prKindName, workoutHref } from "./format";
+import { formatDate, formatDay, formatKg, formatNumber, formatRecord, prKindName, workoutHref } from "./format";
 import { Layout, TableWrap } from "./layout";
 
 /** Sessions on the chart: the latest this many. */
 const CHART_SESSIONS = 40;
 
-/** A local Monday ("2026-11-16") as a date for people, "Nov 16, 2026" (a civil date: no zone to apply). */
-const weekOf = (monday: string) => formatDate(`${monday}T00:00:00Z`, "UTC");
 
 /**
  * SPEC §13: one exercise's progress — its PRs, best estimated 1RM and heaviest weight per session,
@@ -55,7 +53,7 @@ export function ExercisePage(props: { email: string; csrf: string; timezone: str
         {trained ? (
           <>
             <BarChart id="weekly-volume-chart" title={`Volume per week (kg), last ${p.weeks.length} weeks`} yLabel="volume (kg)" xLabel="week starting"
-              bars={p.weeks.map((w) => ({ label: weekOf(w.week_start), value: w.volume_kg }))} />
+              bars={p.weeks.map((w) => ({ label: formatDay(w.week_start), value: w.volume_kg }))} />
             <details>
               <summary>Volume per week as a table</summary>
               <TableWrap label="Volume per week">
@@ -70,7 +68,7 @@ export function ExercisePage(props: { email: string; csrf: string; timezone: str
                   <tbody>
                     {[...p.weeks].reverse().map((w) => (
                       <tr data-week={w.week_start}>
-                        <td>{weekOf(w.week_start)}</td>
+                        <td>{formatDay(w.week_start)}</td>
                         <td class="num">{formatNumber(w.sets)}</td>
                         <td class="num">{formatKg(w.volume_kg)}</td>
                       </tr>

@@ -1,5 +1,5 @@
 import { deltaOf, morningsAfter, type SessionRecovery } from "../services/metrics/recovery";
-import { niceStep } from "./charts";
+import { Gridlines, niceStep, tickValues } from "./charts";
 import { TableWrap } from "./layout";
 import { formatDate, formatKg, formatNumber, workoutHref } from "./format";
 
@@ -45,14 +45,14 @@ export function SessionsRecoveryChart(props: { sessions: SessionRecovery[]; time
   const vStep = niceStep(maxVolume, 3);
   const vTop = Math.max(vStep, Math.ceil(maxVolume / vStep) * vStep);
   const vy = (v: number) => top.y + top.h - (v / vTop) * top.h;
-  const vTicks = Array.from({ length: Math.round(vTop / vStep) + 1 }, (_, i) => i * vStep);
+  const vTicks = tickValues(0, vTop, vStep);
 
   const deltas = sessions.flatMap((s) => [deltaOf(s.whoop_recovery), deltaOf(s.oura_readiness)]).filter((d): d is number => d !== null);
   const maxDelta = Math.max(1, ...deltas.map(Math.abs));
   const dStep = niceStep(maxDelta, 2);
   const dTop = Math.ceil(maxDelta / dStep) * dStep;
   const dy = (d: number) => bottom.y + bottom.h / 2 - (d / dTop) * (bottom.h / 2);
-  const dTicks = Array.from({ length: 2 * Math.round(dTop / dStep) + 1 }, (_, i) => -dTop + i * dStep);
+  const dTicks = tickValues(-dTop, dTop, dStep);
 
   const barW = Math.max(1, slot * 0.6);
   const labelEvery = Math.ceil(sessions.length / 6);
@@ -67,24 +67,15 @@ export function SessionsRecoveryChart(props: { sessions: SessionRecovery[]; time
       <svg class="chart" id="sessions-recovery-chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={title}>
         <title>{title}</title>
         <text x={pad.left} y={top.y - 2}>session volume (kg)</text>
-        {vTicks.map((t) => (
-          <g>
-            <line x1={pad.left} x2={width - pad.right} y1={vy(t)} y2={vy(t)} stroke="#e2e5ea" />
-            <text x={pad.left - 6} y={vy(t) + 4} text-anchor="end">{formatNumber(t)}</text>
-          </g>
-        ))}
+        <Gridlines ticks={vTicks} y={vy} left={pad.left} right={width - pad.right} label={formatNumber} />
         {sessions.map((s, i) => (
           <rect class="bar" x={cx(i) - barW / 2} y={vy(s.volume_kg)} width={barW} height={top.y + top.h - vy(s.volume_kg)} data-session={s.workout_id}>
             <title>{`${day(s.start_time)}: ${formatKg(s.volume_kg)}`}</title>
           </rect>
         ))}
         <text x={pad.left} y={bottom.y - 6}>next morning vs 30-day average (points)</text>
-        {dTicks.map((t) => (
-          <g>
-            <line x1={pad.left} x2={width - pad.right} y1={dy(t)} y2={dy(t)} stroke={t === 0 ? "#5d6675" : "#e2e5ea"} />
-            <text x={pad.left - 6} y={dy(t) + 4} text-anchor="end">{t === 0 ? "avg" : signed(t)}</text>
-          </g>
-        ))}
+        <Gridlines ticks={dTicks} y={dy} left={pad.left} right={width - pad.right}
+          label={(t) => (t === 0 ? "avg" : signed(t))} stroke={(t) => (t === 0 ? "#5d6675" : "#e2e5ea")} />
         {sessions.map((s, i) => {
           const w = deltaOf(s.whoop_recovery);
           const o = deltaOf(s.oura_readiness);

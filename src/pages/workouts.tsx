@@ -1,10 +1,9 @@
 import { isoUtc, parseInstant } from "../lib/time";
 import { addDays, startOfLocalDay } from "../lib/zoned-time";
-import type { FeedSource, UnifiedRow } from "../services/unified";
+import { FEED_SOURCES, type FeedSource, type UnifiedRow } from "../services/unified";
 import { activityName, formatDateTime, formatDuration, formatKg, formatNumber, sourceName, workoutHref } from "./format";
 import { Layout, TableWrap } from "./layout";
 
-const FEED_SOURCES: FeedSource[] = ["hevy", "apple_health", "whoop", "oura", "strava"];
 
 interface FeedQuery {
   source?: FeedSource;

@@ -1,18 +1,17 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { OTHER_SOURCES } from "../db/schema";
 import type { AppEnv } from "../env";
 import { checkRange, cursorParam, limitParam, rangeQuery } from "../lib/list-query";
 import { documented, isoInstant, listOf } from "../lib/openapi";
 import { validate } from "../lib/validation";
-import { listUnified } from "../services/unified";
+import { FEED_SOURCES, listUnified } from "../services/unified";
 
 /** The feed's query, shared with the /workouts page. */
 export const unifiedListQuery = z
-  .strictObject({ ...rangeQuery, source: z.enum(["hevy", ...OTHER_SOURCES]).optional(), limit: limitParam, cursor: cursorParam })
+  .strictObject({ ...rangeQuery, source: z.enum(FEED_SOURCES).optional(), limit: limitParam, cursor: cursorParam })
   .superRefine(checkRange);
 
-const feedSource = z.enum(["hevy", ...OTHER_SOURCES]);
+const feedSource = z.enum(FEED_SOURCES);
 const unifiedRow = z
   .strictObject({
     id: z.string().describe("`hevy:<id>` or `<source>:<external_id>`"),

@@ -1,7 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { runBatch } from "../db/batch";
-import type { OtherSource } from "../db/schema";
+import { OTHER_SOURCES, type OtherSource } from "../db/schema";
 import type { Deps } from "../deps";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { isoUtc } from "../lib/time";
@@ -13,7 +13,9 @@ import { isoUtc } from "../lib/time";
 // one — merged by SQLite (UNION ALL + ORDER BY + LIMIT: it reads about `limit`
 // rows of each arm), keyset-paged on (start_time, id) descending.
 
-export type FeedSource = "hevy" | OtherSource;
+/** Every source of the feed, in the order filters list them. */
+export const FEED_SOURCES = ["hevy", ...OTHER_SOURCES] as const;
+export type FeedSource = (typeof FEED_SOURCES)[number];
 
 export interface UnifiedFilters {
   from?: number;
