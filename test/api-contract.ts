@@ -84,15 +84,3 @@ export async function checkContract(method: string, url: string, res: Response):
     throw new Error(`OpenAPI contract: ${where} body does not match its schema: ${errors}\nbody: ${body.slice(0, 500)}`);
   }
 }
-
-/** `app.fetch` for tests that build their own app (a controlled clock, counted D1): the answer is contract-checked too. */
-export async function fetchChecked(
-  app: { fetch(request: Request, env?: unknown, ctx?: ExecutionContext): Response | Promise<Response> },
-  request: Request,
-  env?: unknown,
-  ctx?: ExecutionContext,
-): Promise<Response> {
-  const res = await app.fetch(request, env, ctx);
-  await checkContract(request.method, request.url, res);
-  return res;
-}

@@ -94,10 +94,15 @@ export function useTestContext(): TestContext {
   return ctx;
 }
 
+/** An app of the test's own (createApp with a controlled clock, counted D1…) instead of the Worker's. */
+interface OwnApp {
+  fetch(request: Request, env?: unknown, ctx?: ExecutionContext): Response | Promise<Response>;
+}
+
 export async function callWorker(
   testEnv: Env,
   path: string,
-  { token, json, ...init }: RequestInit & { token?: string; json?: unknown } = {},
+  { token, json, app, ...init }: RequestInit & { token?: string; json?: unknown; app?: OwnApp } = {},
 ): Promise<Response> {
   const headers = new Headers(init.headers);
   if (token) headers.set("authorization", `Bearer ${token}`);
@@ -108,7 +113,7 @@ export async function callWorker(
   }
   const execCtx = createExecutionContext();
   const url = `https://vitaltrends.test${path}`;
-  const res = await worker.fetch(new Request(url, { ...init, headers, body }), testEnv, execCtx);
+  const res = await (app ?? worker).fetch(new Request(url, { ...init, headers, body }), testEnv, execCtx);
   await waitOnExecutionContext(execCtx);
   // Every API answer a test sees is checked against the OpenAPI document (test/api-contract.ts).
   await checkContract(init.method ?? "GET", url, res);

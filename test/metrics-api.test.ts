@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { instrumentD1, newD1Stats } from "../src/db/instrument";
-import { createUser, expectProblem, useTestContext, type TestUser } from "./helpers";
+import { callWorker, createUser, expectProblem, useTestContext, type TestUser } from "./helpers";
 import { recovery, store, template, uniqueId, workout, type SummaryBody } from "./metrics-fixtures";
-import { fetchChecked } from "./api-contract";
 
 const ROUTES = ["/summary", "/trends", "/prs", "/muscle-groups", "/sessions/latest/recovery"];
 
@@ -69,10 +68,7 @@ describe("GET /api/v1/hevy/* (auth, validation, cost)", () => {
       const stats = newD1Stats();
       // Every database (the directory's token lookup and the user's shard) counts into the same stats.
       const app = createApp({ deps: { wrapD1: (d1) => instrumentD1(d1, stats), now: () => Date.parse("2026-05-10T12:00:00Z") } });
-      const res = await fetchChecked(app, 
-        new Request("https://vitaltrends.test/api/v1/hevy/summary?weeks=104", { headers: { authorization: `Bearer ${user.token}` } }),
-        t.env,
-      );
+      const res = await callWorker(t.env, "/api/v1/hevy/summary?weeks=104", { token: user.token, app });
       expect(res.status).toBe(200);
       return { stats, body: (await res.json()) as SummaryBody };
     };

@@ -1,13 +1,12 @@
 // Small hand-written Hevy histories for the metrics tests, stored through the
 // same write path the sync uses (upsertWorkoutsStatements / deleteWorkoutsStatements).
-import { checkContract } from "./api-contract";
 import { expect } from "vitest";
 import { createApp } from "../src/app";
 import { runBatch } from "../src/db/batch";
 import type { Workout, SetType } from "../src/hevy/types";
 import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "../src/services/sync/store";
 import { rollupOwner } from "../src/services/metrics/rollups";
-import { dataDbs, dbOf, type TestContext, type TestUser } from "./helpers";
+import { callWorker, dataDbs, dbOf, type TestContext, type TestUser } from "./helpers";
 
 /** [type, weight_kg, reps] */
 export type SetSpec = [SetType, number | null, number | null];
@@ -70,10 +69,7 @@ export const uniqueId = (name: string) => `${name}-${crypto.randomUUID().slice(0
 
 /** GET `path` as `user` with the clock at `now` (the app's deps.now). */
 export async function getAt<T>(t: TestContext, user: TestUser, path: string, now: string, status = 200): Promise<T> {
-  const app = createApp({ deps: { now: () => Date.parse(now) } });
-  const url = `https://vitaltrends.test${path}`;
-  const res = await app.fetch(new Request(url, { headers: { authorization: `Bearer ${user.token}` } }), t.env);
-  await checkContract("GET", url, res);
+  const res = await callWorker(t.env, path, { token: user.token, app: createApp({ deps: { now: () => Date.parse(now) } }) });
   const body = await res.text();
   expect(res.status, body).toBe(status);
   return JSON.parse(body) as T;

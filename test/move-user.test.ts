@@ -2,12 +2,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import type { SyncMessage } from "../src/queue/messages";
-import { ADMIN_TOKEN, dataDbs, dbOf, type TestUser } from "./helpers";
+import { ADMIN_TOKEN, callWorker, dataDbs, dbOf, type TestUser } from "./helpers";
 import { deliver, drainQueue, QUEUE } from "./queue-helpers";
 import { stored, truth } from "./stored";
 import { CONN, connected, deltaOptions, putWorkout, sendWebhook, type SyncContext, useSyncContext } from "./sync-helpers";
 import { createEndpoint, deliveries, drainWebhooks, ping, receiver, verifyWith } from "./webhook-helpers";
-import { fetchChecked } from "./api-contract";
 
 // POST /admin/v1/users/{id}/move (SPEC §12): copy, switch, delete, safe to retry, nothing lost or
 // duplicated while sync runs around it. Interleavings come from a held Hevy answer and queue
@@ -366,7 +365,7 @@ describe("a webhook delivery racing the end of a move", () => {
       });
     };
     const app = createApp({ deps: { wrapD1, queue: t.queue as unknown as Queue<SyncMessage> } });
-    const res = await fetchChecked(app, new Request(`https://vitaltrends.test${new URL(delivery.url).pathname}`, { method: "POST", headers: delivery.headers, body: await delivery.text() }), t.env);
+    const res = await callWorker(t.env, new URL(delivery.url).pathname, { method: "POST", headers: delivery.headers, body: await delivery.text(), app });
     expect(raced).toBe(true);
     expect((await directoryOf(user.id)).shard).toBe(to);
     expect(res.status).toBe(200);

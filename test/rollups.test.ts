@@ -10,11 +10,10 @@ import { runBatch } from "../src/db/batch";
 import { findJobConnection } from "../src/services/connections";
 import { deleteWorkoutsStatements, upsertWorkoutsStatements } from "../src/services/sync/store";
 import { queueRollupRebuilds, rebuildRollups } from "../src/services/metrics/rollup-rebuild";
-import { ADMIN_TOKEN, bindingOf, createUser, dataDbs, dbOf, expectProblem } from "./helpers";
+import { ADMIN_TOKEN, callWorker, bindingOf, createUser, dataDbs, dbOf, expectProblem } from "./helpers";
 import { remove, store, template, uniqueId, workout, type SummaryBody } from "./metrics-fixtures";
 import { DEAD_LETTER_QUEUE, deliver, drainQueue, fastBackfill, QUEUE } from "./queue-helpers";
 import { CONN, connectionRow, deltaOptions, putWorkout, sendWebhook, type SyncContext, useSyncContext } from "./sync-helpers";
-import { fetchChecked } from "./api-contract";
 
 // Weekly and per-template rollups kept at write time (src/services/metrics/rollups.ts), the
 // time-zone change that moves them (PATCH /admin/v1/users/{id}), their rebuild
@@ -43,8 +42,7 @@ const week = (week_start: string, workouts = 0, sets = 0, volume_kg = 0): Week =
 
 /** GET as `token` with the app's clock at NOW, against `testEnv` (its DB may be another database). */
 async function get<T>(testEnv: Env, token: string, path: string): Promise<T> {
-  const app = createApp({ deps: { now: () => at(NOW) } });
-  const res = await fetchChecked(app, new Request(`https://vitaltrends.test${path}`, { headers: { authorization: `Bearer ${token}` } }), testEnv);
+  const res = await callWorker(testEnv, path, { token, app: createApp({ deps: { now: () => at(NOW) } }) });
   const text = await res.text();
   expect(res.status, text).toBe(200);
   return JSON.parse(text) as T;

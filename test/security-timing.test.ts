@@ -1,10 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { type RealisticUser, cookiePair, csrfField, logIn, realisticUser } from "./hardening-fixture";
-import { ADMIN_TOKEN, dbOf, type TestContext, useTestContext } from "./helpers";
-import { fetchChecked } from "./api-contract";
+import { ADMIN_TOKEN, callWorker, dbOf, type TestContext, useTestContext } from "./helpers";
 
 // How each secret is checked. Secrets checked against one known value (the
 // admin token, the webhook's Authorization, CSRF tokens) must go through
@@ -49,11 +47,7 @@ function recordingD1(d1: D1Database, seen: Array<{ sql: string; values: unknown[
 
 /** Every database binding (the directory and each shard, SPEC §12) wrapped by `wrapD1`. */
 async function requestWithD1(t: TestContext, wrapD1: (d1: D1Database) => D1Database, path: string, init: RequestInit) {
-  const app = createApp({ deps: { wrapD1 } });
-  const ctx = createExecutionContext();
-  const res = await fetchChecked(app, new Request(`https://vitaltrends.test${path}`, init), t.env, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
+  return callWorker(t.env, path, { ...init, app: createApp({ deps: { wrapD1 } }) });
 }
 
 describe("secrets are compared in constant time, or not compared at all", () => {

@@ -1,8 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { createUser, type TestUser, useTestContext } from "./helpers";
-import { fetchChecked } from "./api-contract";
+import { callWorker, createUser, type TestUser, useTestContext } from "./helpers";
 
 // Reads through D1 Sessions, writes answering X-VT-Bookmark (SPEC §12). Locally every session
 // reads the one SQLite database, so there is no replica lag to observe; what is observable is the
@@ -28,10 +27,7 @@ function recordingApp() {
 }
 
 async function call(app: ReturnType<typeof createApp>, user: TestUser, path: string, init: RequestInit & { json?: unknown } = {}) {
-  const headers = new Headers(init.headers);
-  headers.set("authorization", `Bearer ${user.token}`);
-  if (init.json !== undefined) headers.set("content-type", "application/json");
-  return fetchChecked(app, new Request(`https://vitaltrends.test${path}`, { ...init, headers, body: init.json === undefined ? init.body : JSON.stringify(init.json) }), env);
+  return callWorker(env, path, { ...init, token: user.token, app });
 }
 
 describe("D1 Sessions and X-VT-Bookmark", () => {

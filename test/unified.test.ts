@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { instrumentD1, newD1Stats } from "../src/db/instrument";
-import { createUser, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
+import { callWorker, createUser, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { drainQueue, fastBackfill } from "./queue-helpers";
-import { fetchChecked } from "./api-contract";
 import {
   deleteHevy, feed, feedPage, type FeedRow, hevy, item, iso, MIN, pairsOf, putSource, type SourceItem, storeHevy,
 } from "./unified-helpers";
@@ -194,7 +193,7 @@ describe("GET /api/v1/workouts/unified: cost", () => {
       } as unknown as D1Database;
     };
     const app = createApp({ deps: { wrapD1 } });
-    const res = await fetchChecked(app, new Request(`https://vitaltrends.test/api/v1/workouts/unified?${query}`, { headers: { authorization: `Bearer ${user.token}` } }), t.env);
+    const res = await callWorker(t.env, `/api/v1/workouts/unified?${query}`, { token: user.token, app });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { data: FeedRow[]; next_cursor: string | null };
     return { roundTrips: stats.roundTrips, statements: stats.statements, rowsRead, rows: body.data.length, cursor: body.next_cursor };

@@ -5,9 +5,8 @@ import { instrumentD1, newD1Stats } from "../src/db/instrument";
 import { upsertWorkoutsStatements } from "../src/services/sync/store";
 import { rollupOwner } from "../src/services/metrics/rollups";
 import type { HevyWorkout } from "./fakes/hevy";
-import { createUser, dbOf, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
+import { callWorker, createUser, dbOf, expectProblem, useTestContext, type TestContext, type TestUser } from "./helpers";
 import { drainQueue, fastBackfill } from "./queue-helpers";
-import { fetchChecked } from "./api-contract";
 
 interface ApiWorkout {
   id: string;
@@ -164,10 +163,7 @@ describe("GET /api/v1/workouts/hevy", () => {
       const stats = newD1Stats();
       // Every database (the directory's token lookup and the user's shard) counts into the same stats.
       const app = createApp({ deps: { wrapD1: (d1) => instrumentD1(d1, stats) } });
-      const res = await fetchChecked(app, 
-        new Request(`https://vitaltrends.test/api/v1/workouts/hevy?limit=${limit}`, { headers: { authorization: `Bearer ${user.token}` } }),
-        t.env,
-      );
+      const res = await callWorker(t.env, `/api/v1/workouts/hevy?limit=${limit}`, { token: user.token, app });
       expect(res.status).toBe(200);
       expect(((await res.json()) as Page).data).toHaveLength(Math.min(limit, 40));
       return stats;
