@@ -101,6 +101,19 @@ export async function logIn(t: TestContext, token: string): Promise<Session> {
   return { cookie, csrf: csrfField(await page.text()) };
 }
 
+/** Logs `user` in; then GETs a page with their session cookie: the answer and its HTML. */
+export async function signedIn(t: TestContext, user: TestUser) {
+  const { cookie } = await logIn(t, user.token);
+  return async (path: string) => {
+    const res = await t.request(path, { headers: { cookie } });
+    return { res, html: await res.text() };
+  };
+}
+
+/** A page's text: tags removed, the entities the pages use decoded, whitespace collapsed. */
+export const pageText = (html: string) =>
+  html.replace(/<[^>]+>/g, " ").replace(/&amp;/g, "&").replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/\s+/g, " ");
+
 export function cookiePair(res: Response, name: string): string {
   const line = res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
   if (!line) throw new Error(`no ${name} cookie set`);

@@ -27,12 +27,7 @@ export class RecordingQueue<T = SyncMessage> {
     return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: undefined } } } as unknown as QueueSendResponse;
   }
   async sendBatch(batch: Iterable<MessageSendRequest<T>>): Promise<QueueSendBatchResponse> {
-    for (const m of batch) {
-      const delaySeconds = m.delaySeconds ?? 0;
-      if (delaySeconds > 0) this.delayed.push({ body: structuredClone(m.body), delaySeconds });
-      else this.messages.push(structuredClone(m.body));
-      this.sends.push({ body: structuredClone(m.body), delaySeconds: m.delaySeconds });
-    }
+    for (const m of batch) await this.send(m.body, m.delaySeconds === undefined ? undefined : { delaySeconds: m.delaySeconds });
     return {} as QueueSendBatchResponse;
   }
   take(): T[] {
@@ -63,35 +58,40 @@ export function useTestContext(): TestContext {
   const ctx = {} as TestContext;
   beforeEach(() => {
     const hevy = new FakeHevy();
-    const queue = new RecordingQueue();
-    const webhookQueue = new RecordingQueue<WebhookDeliveryMessage>();
-    const outbound = new Map<string, (request: Request) => Promise<Response>>();
-    vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
-      const url = new Request(input, init).url;
-      if (url.startsWith(HEVY_BASE)) return hevy.fetch(input, init);
-      const handler = outbound.get(new URL(url).origin);
-      if (handler) return handler(new Request(input, init));
-      throw new Error(`unexpected outbound request in a test: ${url}`);
-    });
-    const testEnv = {
-      ...env,
-      SYNC_QUEUE: queue as unknown as Env["SYNC_QUEUE"],
-      WEBHOOK_QUEUE: webhookQueue as unknown as Env["WEBHOOK_QUEUE"],
-    } as Env;
-    Object.assign(ctx, {
-      hevy,
-      queue,
-      webhookQueue,
-      outbound,
-      env: testEnv,
-      request: (path: string, init: RequestInit & { token?: string; json?: unknown } = {}) =>
-        callWorker(testEnv, path, init),
-    });
+    Object.assign(ctx, contextAround(hevy, (request) => hevy.fetch(request)));
   });
   afterEach(() => {
     vi.unstubAllGlobals();
   });
   return ctx;
+}
+
+/**
+ * A test context around `hevy`: recording queues, the env that uses them, and every outbound fetch
+ * stubbed — Hevy's base URL to `toHevy`, origins registered in `outbound` to their handler, anything
+ * else fails the test. useTestContext and useSyncContext (test/sync-helpers.ts) differ only in
+ * the fake and what stands before it.
+ */
+export function contextAround(hevy: FakeHevy, toHevy: (request: Request) => Promise<Response>): TestContext {
+  const queue = new RecordingQueue();
+  const webhookQueue = new RecordingQueue<WebhookDeliveryMessage>();
+  const outbound = new Map<string, (request: Request) => Promise<Response>>();
+  vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    if (request.url.startsWith(HEVY_BASE)) return toHevy(request);
+    const handler = outbound.get(new URL(request.url).origin);
+    if (handler) return handler(request);
+    throw new Error(`unexpected outbound request in a test: ${request.url}`);
+  });
+  const testEnv = {
+    ...env,
+    SYNC_QUEUE: queue as unknown as Env["SYNC_QUEUE"],
+    WEBHOOK_QUEUE: webhookQueue as unknown as Env["WEBHOOK_QUEUE"],
+  } as Env;
+  return {
+    hevy, queue, webhookQueue, outbound, env: testEnv,
+    request: (path: string, init: RequestInit & { token?: string; json?: unknown } = {}) => callWorker(testEnv, path, init),
+  };
 }
 
 /** An app of the test's own (createApp with a controlled clock, counted D1…) instead of the Worker's. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { logIn } from "./hardening-fixture";
-import { createUser, expectProblem, type TestContext, type TestUser, useTestContext } from "./helpers";
+import { pageText, signedIn } from "./hardening-fixture";
+import { createUser, expectProblem, useTestContext } from "./helpers";
 import { getAt, recovery, remove, store, workout } from "./metrics-fixtures";
 
 // SPEC §13: every lift session of the hub's window beside the next morning's WHOOP recovery and
@@ -79,15 +79,7 @@ describe("GET /api/v1/hevy/sessions/recovery", () => {
   });
 });
 
-async function signedIn(t: TestContext, user: TestUser) {
-  const { cookie } = await logIn(t, user.token);
-  return async (path: string) => {
-    const res = await t.request(path, { headers: { cookie } });
-    return { res, html: await res.text() };
-  };
-}
-
-const text = (html: string) => html.replace(/<[^>]+>/g, " ").replace(/&amp;/g, "&").replace(/\s+/g, " ");
+const text = pageText;
 const DAY = 86_400_000;
 const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 

@@ -1,9 +1,6 @@
-import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, expect, vi } from "vitest";
-import type { Env } from "../src/env";
-import type { WebhookDeliveryMessage } from "../src/queue/messages";
 import type { ConsumerOptions } from "../src/queue/consumer";
-import { callWorker, createUser, dbOf, HEVY_BASE, RecordingQueue, type TestContext, type TestUser } from "./helpers";
+import { contextAround, createUser, dbOf, type TestContext, type TestUser } from "./helpers";
 import { FakeHevy, type HevyWorkout } from "./fakes/hevy";
 import { drainQueue, fastBackfill, recordingRetryPolicy } from "./queue-helpers";
 
@@ -29,33 +26,13 @@ export function useSyncContext(): SyncContext {
   beforeEach(() => {
     let last = 0;
     const hevy = new FakeHevy({ now: () => new Date((last = Math.max(Date.now(), last + 1))) });
-    const queue = new RecordingQueue();
-    const webhookQueue = new RecordingQueue<WebhookDeliveryMessage>();
-    const outbound = new Map<string, (request: Request) => Promise<Response>>();
     const middlewares: HevyMiddleware[] = [];
     const viaMiddlewares = (req: Request, url: URL, i: number): Promise<Response> => {
       const mw = middlewares[i];
       return mw ? mw(req, url, () => viaMiddlewares(req, url, i + 1)) : hevy.fetch(req);
     };
-    vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
-      const req = new Request(input, init);
-      if (req.url.startsWith(HEVY_BASE)) return viaMiddlewares(req, new URL(req.url), 0);
-      const handler = outbound.get(new URL(req.url).origin);
-      if (handler) return handler(req);
-      throw new Error(`unexpected outbound request in a test: ${req.url}`);
-    });
-    const testEnv = {
-      ...env,
-      SYNC_QUEUE: queue as unknown as Env["SYNC_QUEUE"],
-      WEBHOOK_QUEUE: webhookQueue as unknown as Env["WEBHOOK_QUEUE"],
-    } as Env;
     Object.assign(ctx, {
-      hevy,
-      queue,
-      webhookQueue,
-      outbound,
-      env: testEnv,
-      request: (path: string, init: RequestInit & { token?: string; json?: unknown } = {}) => callWorker(testEnv, path, init),
+      ...contextAround(hevy, (req) => viaMiddlewares(req, new URL(req.url), 0)),
       around: (mw: HevyMiddleware) => middlewares.push(mw),
     });
   });

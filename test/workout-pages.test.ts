@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { Workout } from "../src/hevy/types";
 import { localDate, mondayOf, mondayWeeks } from "../src/lib/zoned-time";
 import { rebuildRollups } from "../src/services/metrics/rollup-rebuild";
-import { logIn } from "./hardening-fixture";
-import { createUser, dbOf, type TestContext, type TestUser, useTestContext } from "./helpers";
+import { pageText, signedIn } from "./hardening-fixture";
+import { createUser, dbOf, useTestContext } from "./helpers";
 import { store, workout } from "./metrics-fixtures";
 import { connected } from "./sync-helpers";
 import { hevy, iso, item, MIN, putSource, storeHevy } from "./unified-helpers";
@@ -16,17 +16,7 @@ const DAY = 86_400_000;
 /** A Monday as the exercise page writes it: "Nov 16, 2026". */
 const formatWeek = (monday: string) => new Date(`${monday}T00:00:00Z`).toLocaleDateString("en-US", { timeZone: "UTC", year: "numeric", month: "short", day: "numeric" });
 
-async function signedIn(t: TestContext, user: TestUser) {
-  const { cookie } = await logIn(t, user.token);
-  return async (path: string) => {
-    const res = await t.request(path, { headers: { cookie } });
-    return { res, html: await res.text() };
-  };
-}
-
-/** Text with tags removed and entities of the page decoded, whitespace collapsed. */
-const text = (html: string) =>
-  html.replace(/<[^>]+>/g, " ").replace(/&amp;/g, "&").replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/\s+/g, " ");
+const text = pageText;
 
 const rowIds = (html: string) => [...html.matchAll(/data-row-id="([^"]+)"/g)].map((m) => m[1]!);
 const olderHref = (html: string) => /<a href="([^"]+)" rel="next"/.exec(html)?.[1]?.replace(/&amp;/g, "&") ?? null;
