@@ -86,3 +86,14 @@ export async function logAndDeliver(fake: FakeHevy, apiKey: string): Promise<{ i
   const text = await res.text();
   return { id: workout.id, failure: res.status === 200 && JSON.parse(text).status === "queued" ? null : `${res.status} ${text.slice(0, 200)}` };
 }
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `done` every 20 ms until it holds; throws after `timeoutMs`. */
+export async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await done())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}

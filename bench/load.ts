@@ -10,7 +10,7 @@
 // and WHOOP/Oura scores are PUT through the sources and recovery routes.
 import { FakeHevy } from "../test/fakes/hevy.ts";
 import { startFakeHevyServer } from "../test/fakes/serve.ts";
-import { api, checkedGet, createUser, drive, logAndDeliver, mixPicker, percentile, round, startWorker } from "./lib.ts";
+import { api, checkedGet, createUser, drive, logAndDeliver, mixPicker, percentile, round, sleep, startWorker } from "./lib.ts";
 
 export interface LoadOptions {
   workouts: number;
@@ -45,7 +45,6 @@ const MIX: Array<[kind: string, weight: number]> = [
 ];
 
 const DAY = 86_400_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function benchLoad(options: LoadOptions): Promise<LoadResult> {
   const fake = new FakeHevy({ seed: 7 });

@@ -8,7 +8,7 @@
 // workout a webhook announced got stored.
 import { FakeHevy } from "../test/fakes/hevy.ts";
 import { startFakeHevyServer } from "../test/fakes/serve.ts";
-import { api, checkedGet, createUser, drive, logAndDeliver, mixPicker, percentile, round, startWorker, type WorkerUnderTest } from "./lib.ts";
+import { api, checkedGet, createUser, drive, logAndDeliver, mixPicker, percentile, round, sleep, startWorker, type WorkerUnderTest } from "./lib.ts";
 
 export interface MultiUserOptions {
   users: number;
@@ -37,7 +37,6 @@ export interface LayoutResult {
 
 const MIX: Array<[kind: string, weight: number]> = [["workouts", 25], ["unified", 20], ["summary", 15], ["connection", 10], ["webhook", 30]];
 const DAY = 86_400_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function benchMultiUser(options: MultiUserOptions): Promise<{ options: MultiUserOptions; layouts: LayoutResult[] }> {
   const layouts: LayoutResult[] = [];
