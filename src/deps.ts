@@ -63,10 +63,11 @@ export async function createDeps(env: Env, overrides: Partial<Deps> = {}): Promi
   const now = overrides.now ?? Date.now;
   const wrap = overrides.wrapD1 ?? ((d1: D1Database) => d1);
   const directory = wrap(env.DB);
+  const directoryDb = createDb(directory);
   return {
-    db: createDb(directory),
+    db: directoryDb,
     d1: directory,
-    directory: { db: createDb(directory), d1: directory },
+    directory: { db: directoryDb, d1: directory },
     shards: shardDatabases(env).map(wrap),
     queue: env.SYNC_QUEUE,
     webhookQueue: env.WEBHOOK_QUEUE,
@@ -89,9 +90,15 @@ export async function createDeps(env: Env, overrides: Partial<Deps> = {}): Promi
  * directory's for null, a user placed before sharding).
  */
 export function forShard(deps: Deps, shard: number | null): Deps {
+  const d1 = shardD1(deps, shard);
+  return { ...deps, db: createDb(d1), d1 };
+}
+
+/** The binding of shard `shard` (null: the directory, for users placed before sharding). */
+export function shardD1(deps: Pick<Deps, "directory" | "shards">, shard: number | null): D1Database {
   const d1 = shard === null ? deps.directory.d1 : deps.shards[shard];
   if (!d1) throw new Error(`no D1 binding SHARD_${shard}: the directory names a shard this deployment does not have`);
-  return { ...deps, db: createDb(d1), d1 };
+  return d1;
 }
 
 /** Every database that may hold users' rows: the directory (users placed before sharding), then each shard. */

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createDb } from "../db/client";
 import { BOOKMARK_HEADER, openShardSession } from "../db/sessions";
-import { createDeps, type Deps, forShard } from "../deps";
+import { createDeps, type Deps, shardD1 } from "../deps";
 import type { AppEnv, AuthUser } from "../env";
 import { userForToken } from "../services/users";
 import { timingSafeEqualStrings } from "./crypto";
@@ -56,9 +56,8 @@ export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 /** The deps of `user`'s request: their shard, through a D1 session (src/db/sessions.ts). */
 export function userSession(deps: Deps, user: AuthUser, method: string, bookmark: string | undefined): { deps: Deps; bookmark(): string | null } {
-  const shard = forShard(deps, user.shard);
-  const session = openShardSession(shard.d1, user.shard === null ? "db" : String(user.shard), method !== "GET" && method !== "HEAD", bookmark);
-  return { deps: { ...shard, d1: session.d1, db: createDb(session.d1) }, bookmark: session.bookmark };
+  const session = openShardSession(shardD1(deps, user.shard), user.shard === null ? "db" : String(user.shard), method !== "GET" && method !== "HEAD", bookmark);
+  return { deps: { ...deps, d1: session.d1, db: createDb(session.d1) }, bookmark: session.bookmark };
 }
 
 /** `/admin/v1/*`: the ADMIN_TOKEN secret, compared in constant time. */

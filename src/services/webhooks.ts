@@ -43,8 +43,8 @@ export async function acceptWebhookDelivery(
       .innerJoin(users, eq(users.id, webhookRoutes.userId))
       .where(eq(webhookRoutes.secretDigest, digest))
       .get();
-  const connectionOf = (route: { userId: string; shard: number | null }) =>
-    forShard(deps, route.shard).db
+  const connectionOf = (shardDeps: Deps, userId: string) =>
+    shardDeps.db
       .select({
         userId: hevyConnections.userId,
         status: hevyConnections.status,
@@ -52,21 +52,25 @@ export async function acceptWebhookDelivery(
         hevyPausedUntil: hevyConnections.hevyPausedUntil,
       })
       .from(hevyConnections)
-      .where(and(eq(hevyConnections.userId, route.userId), eq(hevyConnections.webhookSecretDigest, digest)))
+      .where(and(eq(hevyConnections.userId, userId), eq(hevyConnections.webhookSecretDigest, digest)))
       .get();
   let route = await routeOf();
   if (!route) throw unknown;
   // Per connection (one per user; the user id outlives secret rotations), and before the shard
   // read, decryption and Authorization check that each delivery costs.
   await deps.rateLimits.webhook.check(route.userId);
-  let row = await connectionOf(route);
+  let shardDeps = forShard(deps, route.shard);
+  let row = await connectionOf(shardDeps, route.userId);
   if (!row) {
     // The user may have just moved to another shard (the old copy cleared after the directory was
     // read): look once more where the directory says now.
     const again = await routeOf();
-    if (again && again.shard !== route.shard) row = await connectionOf((route = again));
+    if (again && again.shard !== route.shard) {
+      route = again;
+      shardDeps = forShard(deps, route.shard);
+      row = await connectionOf(shardDeps, route.userId);
+    }
   }
-  const shardDeps = forShard(deps, route.shard);
   if (!row || !row.authEnvelope) throw unknown;
 
   const expected = await openStored(deps.keyring, row.authEnvelope, aad.webhookAuth(row.userId));
