@@ -1,8 +1,7 @@
 // Shared pieces of the benchmarks. Starting the Worker lives in scripts/local-worker.ts
 // (the demo and the browser tests use it too).
-import type { FakeHevy } from "../test/fakes/hevy.ts";
 
-export { api, createUser, freePort, ROOT, startWorker, type WorkerUnderTest } from "../scripts/local-worker.ts";
+export { api, createUser, freePort, logAndDeliver, ROOT, startWorker, type WorkerUnderTest } from "../scripts/local-worker.ts";
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -73,19 +72,6 @@ export async function checkedGet(base: string, token: string, path: string, chec
   return check(JSON.parse(text)) ? null : `unexpected body ${text.slice(0, 200)}`;
 }
 
-/**
- * A workout logged now in the fake Hevy account, and Hevy's own webhook delivery of it (the URL
- * and Authorization it was given): its id, and null when the Worker queued it, else what went wrong.
- */
-export async function logAndDeliver(fake: FakeHevy, apiKey: string): Promise<{ id: string; failure: string | null }> {
-  const [generated] = fake.generateHistory(apiKey, 1, { weeks: 1 / 7 });
-  const workout = fake.putWorkout(apiKey, generated!);
-  const delivery = fake.webhookDelivery(apiKey, workout.id)!;
-  if (new URL(delivery.url).hostname !== "127.0.0.1") throw new Error(`webhook URL is not loopback: ${delivery.url}`);
-  const res = await fetch(delivery);
-  const text = await res.text();
-  return { id: workout.id, failure: res.status === 200 && JSON.parse(text).status === "queued" ? null : `${res.status} ${text.slice(0, 200)}` };
-}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

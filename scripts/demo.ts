@@ -9,7 +9,7 @@
 // Hevy's webhook to the Worker — so events keep coming.
 import { FakeHevy, type HevyWorkout } from "../test/fakes/hevy.ts";
 import { startFakeHevyServer } from "../test/fakes/serve.ts";
-import { api, createUser, startWorker } from "./local-worker.ts";
+import { api, createUser, logAndDeliver, startWorker } from "./local-worker.ts";
 import { type Receiver, startReceiver } from "./webhook-receiver.ts";
 
 const WORKOUTS = 300;
@@ -118,9 +118,6 @@ async function listen(token: string, r: Receiver) {
 
 /** A new workout in the fake Hevy, and Hevy's webhook about it to the Worker. */
 async function logWorkout() {
-  const [generated] = fake.generateHistory(account.apiKey, 1, { weeks: 1 / 7 });
-  const workout = fake.putWorkout(account.apiKey, generated!);
-  const delivery = fake.webhookDelivery(account.apiKey, workout.id);
-  if (delivery) await fetch(delivery).catch(() => {});
-  console.log(`→ logged "${workout.title}" in Hevy`);
+  const { id, failure } = await logAndDeliver(fake, account.apiKey).catch((err: unknown) => ({ id: "?", failure: String(err) }));
+  console.log(failure ? `→ logging a workout in Hevy failed: ${failure}` : `→ logged workout ${id} in Hevy`);
 }

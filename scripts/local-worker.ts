@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { d1Bindings } from "./d1-bindings.ts";
+import type { FakeHevy } from "../test/fakes/hevy.ts";
 import { writeDocsAssets } from "./docs-assets.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -134,4 +135,18 @@ export async function createUser(w: WorkerUnderTest, email: string): Promise<str
   const res = await api<{ api_token: string }>(w.url, "/admin/v1/users", { method: "POST", token: w.adminToken, json: { email } });
   if (res.status !== 201) throw new Error(`create user: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.api_token;
+}
+
+/**
+ * A workout logged now in the fake Hevy account, and Hevy's own webhook delivery of it (the URL
+ * and Authorization it was given): its id, and null when the Worker queued it, else what went wrong.
+ */
+export async function logAndDeliver(fake: FakeHevy, apiKey: string): Promise<{ id: string; failure: string | null }> {
+  const [generated] = fake.generateHistory(apiKey, 1, { weeks: 1 / 7 });
+  const workout = fake.putWorkout(apiKey, generated!);
+  const delivery = fake.webhookDelivery(apiKey, workout.id)!;
+  if (new URL(delivery.url).hostname !== "127.0.0.1") throw new Error(`webhook URL is not loopback: ${delivery.url}`);
+  const res = await fetch(delivery);
+  const text = await res.text();
+  return { id: workout.id, failure: res.status === 200 && JSON.parse(text).status === "queued" ? null : `${res.status} ${text.slice(0, 200)}` };
 }
